@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Builds the micro-VM kit once and caches it: a Debian kernel (real 802.1Q, nftables), the modules the tests need
+# in load order, and a busybox initramfs whose /init mounts this machine's root read-only over 9p and runs a job.
+# Re-running with a kit present does nothing. Needs: apt-get (for `apt-get download`), dpkg-deb, busybox-static,
+# cpio, kmod (depmod), qemu-system-x86 — tools/install-prereqs.sh installs them.
+set -euo pipefail
+
+cache=${BRANCH_ENI_VM_CACHE:-/var/cache/branch-eni/vm}
+kit="$cache/kit"
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# The initramfs embeds init.sh: a changed init means a new kit.
+stamp="$(sha256sum "$here/init.sh" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
+
+if [ -f "$kit/ready" ] && [ "$(cat "$kit/ready")" = "$stamp" ]; then
+  exit 0
+fi
+
+# Modules wanted inside the VM; their dependencies are resolved through depmod, so the list names only leaves.
+# crc32c_generic first: libcrc32c only soft-depends on it, which modules.dep does not record.
+wanted=(crc32c_generic virtio_pci 9pnet_virtio 9p 8021q veth dummy bridge af_packet
+        nf_tables nft_ct nft_chain_nat nft_reject_inet nft_fib_inet nft_masq nf_conntrack)
+
+pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')
+if [ -z "$pkg" ]; then
+  echo "microvm: apt knows no linux-image-amd64; run 'apt-get update' first" >&2
+  exit 1
+fi
+
+work=$(mktemp -d "$cache.build.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+echo "microvm: fetching $pkg"
+(cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || { echo "microvm: apt-get download $pkg failed" >&2; exit 1; }
+dpkg-deb -x "$work"/"$pkg"_*.deb "$work/root"
+kver=${pkg#linux-image-}
+moddir="$work/root/lib/modules/$kver"
+depmod -b "$work/root" "$kver"
+
+declare -A seen=()
+order=()
+resolve() {
+  local name=${1//-/_} line path deps dep
+  [ -n "${seen[$name]:-}" ] && return 0
+  seen[$name]=1
+  # modules.dep lines: "kernel/net/8021q/8021q.ko: kernel/net/802/mrp.ko kernel/net/802/garp.ko ..."
+  line=$(grep -E "(^|/)${name//_/[_-]}\.ko(\.[a-z]+)?:" "$moddir/modules.dep" || true)
+  if [ -z "$line" ]; then
+    if grep -qE "(^|/)${name//_/[_-]}\.ko$" "$moddir/modules.builtin"; then return 0; fi
+    echo "microvm: module $name is neither a module nor built into $kver" >&2
+    exit 1
+  fi
+  path=${line%%:*}
+  deps=${line#*:}
+  for dep in $deps; do
+    dep=$(basename "$dep"); resolve "${dep%%.ko*}"
+  done
+  order+=("$path")
+}
+for m in "${wanted[@]}"; do resolve "$m"; done
+
+initrd="$work/initrd"
+mkdir -p "$initrd"/{bin,dev,proc,sys,newroot,modules}
+cp /bin/busybox "$initrd/bin/busybox"
+file_type=$(head -c 4 /bin/busybox | od -An -c | tr -d ' ')
+[ "$file_type" = '177ELF' ] || { echo "microvm: /bin/busybox is not an ELF binary" >&2; exit 1; }
+: > "$initrd/modules/order"
+for path in "${order[@]}"; do
+  cp "$moddir/$path" "$initrd/modules/"
+  basename "$path" >> "$initrd/modules/order"
+done
+cp "$here/init.sh" "$initrd/init"
+chmod +x "$initrd/init"
+(cd "$initrd" && find . | cpio -o -H newc --quiet | gzip -1) > "$work/initramfs.gz"
+
+rm -rf "$kit.new"
+mkdir -p "$kit.new"
+cp "$work/root/boot/vmlinuz-$kver" "$kit.new/vmlinuz"
+cp "$work/initramfs.gz" "$kit.new/initramfs.gz"
+cp "$initrd/modules/order" "$kit.new/modules.order"
+echo "$kver" > "$kit.new/kernel-version"
+echo "$stamp" > "$kit.new/ready"
+rm -rf "$kit"
+mv "$kit.new" "$kit"
+echo "microvm: kit ready ($kver, ${#order[@]} modules) in $kit"

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs JOBDIR/job.sh as root inside the micro-VM and waits for it.
+#   usage: tools/microvm/run.sh JOBDIR [TIMEOUT_SECONDS]
+# Inside, the job sees this machine's whole root read-only at the same paths (so built binaries just work), fresh
+# tmpfs on /tmp and /run, and JOBDIR read-write at /run/job (its working directory). Afterwards JOBDIR holds
+# stdout, stderr, rc and console.log. This script relays the job's stdout/stderr and exits with its status; when
+# the VM gives no status (boot failure, timeout) it prints the console's tail and exits 125.
+set -euo pipefail
+
+job=$(cd "${1:?usage: run.sh JOBDIR [TIMEOUT_SECONDS]}" && pwd)
+timeout_s=${2:-300}
+kit=${BRANCH_ENI_VM_CACHE:-/var/cache/branch-eni/vm}/kit
+if [ ! -f "$kit/ready" ]; then
+  echo "microvm: no kit in $kit; run tools/microvm/prepare.sh" >&2
+  exit 125
+fi
+[ -f "$job/job.sh" ] || { echo "microvm: $job/job.sh is missing" >&2; exit 125; }
+rm -f "$job/rc" "$job/stdout" "$job/stderr" "$job/console.log" "$job/modules-failed"
+
+# KVM is present on these machines but fails (MSR error): TCG only.
+timeout -k 5 "$timeout_s" qemu-system-x86_64 \
+  -accel tcg -cpu max -m "${BRANCH_ENI_VM_MEMORY:-1024}" -smp "${BRANCH_ENI_VM_CPUS:-1}" \
+  -display none -monitor none -serial "file:$job/console.log" -no-reboot -nic none \
+  -kernel "$kit/vmlinuz" -initrd "$kit/initramfs.gz" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1" \
+  -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+  -virtfs "local,path=$job,mount_tag=job,security_model=none,multidevs=remap" \
+  </dev/null >"$job/qemu.log" 2>&1 || true
+
+[ -f "$job/stdout" ] && cat "$job/stdout"
+[ -f "$job/stderr" ] && cat "$job/stderr" >&2
+if [ -s "$job/modules-failed" ]; then
+  echo "microvm: kernel modules failed to load:$(cat "$job/modules-failed"); console tail:" >&2
+  tail -n 40 "$job/console.log" >&2
+  exit 125
+fi
+if [ ! -s "$job/rc" ]; then
+  echo "microvm: the VM returned no exit status (timeout ${timeout_s}s or boot failure); console tail:" >&2
+  tail -n 40 "$job/console.log" >&2 2>/dev/null || true
+  cat "$job/qemu.log" >&2 2>/dev/null || true
+  exit 125
+fi
+exit "$(cat "$job/rc")"
