@@ -1,0 +1,66 @@
+using System.Text.Json.Serialization;
+
+namespace BranchEni.Contracts;
+
+/// <summary>
+/// One element of the `vpc.amazonaws.com/pod-eni` pod annotation (DESIGN.md §2), field names exactly as EKS writes
+/// them (case-sensitive). Raw strings: <see cref="BranchEniParser"/> turns them into checked values.
+/// </summary>
+/// <remarks>Compiled into both the CNI and the agent (the agent links this folder): one definition of the contract.</remarks>
+internal record BranchEniInfo
+{
+    [JsonPropertyName("eniId")]
+    public string? EniId { get; init; }
+
+    /// <summary>The branch ENI's MAC address.</summary>
+    [JsonPropertyName("ifAddress")]
+    public string? IfAddress { get; init; }
+
+    [JsonPropertyName("privateIp")]
+    public string? PrivateIp { get; init; }
+
+    [JsonPropertyName("ipv6Addr")]
+    public string? Ipv6Addr { get; init; }
+
+    [JsonPropertyName("vlanId")]
+    public int? VlanId { get; init; }
+
+    [JsonPropertyName("subnetCidr")]
+    public string? SubnetCidr { get; init; }
+
+    [JsonPropertyName("subnetV6Cidr")]
+    public string? SubnetV6Cidr { get; init; }
+
+    [JsonPropertyName("associationID")]
+    public string? AssociationId { get; init; }
+}
+
+/// <summary>
+/// The node-local record `pods/&lt;pod-uid&gt;.json`: one annotation element plus the pod it belongs to. When it exists
+/// for a pod UID it is authoritative over the annotation.
+/// </summary>
+internal sealed record PodRecord : BranchEniInfo
+{
+    [JsonPropertyName("podNamespace")]
+    public string? PodNamespace { get; init; }
+
+    [JsonPropertyName("podName")]
+    public string? PodName { get; init; }
+
+    [JsonPropertyName("podUid")]
+    public string? PodUid { get; init; }
+}
+
+/// <summary>The node-local record `trunk.json`: the trunk ENI and the host link that carries it.</summary>
+internal sealed record TrunkRecord(
+    [property: JsonPropertyName("eniId")] string EniId,
+    [property: JsonPropertyName("macAddress")] string MacAddress,
+    [property: JsonPropertyName("linkName")] string? LinkName);
+
+/// <summary>Source-generated JSON for the contract types (native AOT in the CNI).</summary>
+[JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never, WriteIndented = false)]
+[JsonSerializable(typeof(BranchEniInfo))]
+[JsonSerializable(typeof(List<BranchEniInfo>))]
+[JsonSerializable(typeof(PodRecord))]
+[JsonSerializable(typeof(TrunkRecord))]
+internal sealed partial class ContractsJsonContext : JsonSerializerContext;
