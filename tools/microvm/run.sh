@@ -17,6 +17,20 @@ fi
 [ -f "$job/job.sh" ] || { echo "microvm: $job/job.sh is missing" >&2; exit 125; }
 rm -f "$job/rc" "$job/stdout" "$job/stderr" "$job/console.log" "$job/modules-failed"
 
+# At most BRANCH_ENI_VM_SLOTS VMs at once machine-wide (default 2, one per core): test projects run in parallel, and
+# TCG guests starved of CPU miss their timeouts. The job's timeout starts once it holds a slot.
+slots=${BRANCH_ENI_VM_SLOTS:-2}
+waited=0
+while :; do
+  for ((i = 0; i < slots; i++)); do
+    exec {slot_fd}>"/var/lock/branch-eni-vm.slot$i"
+    if flock -n "$slot_fd"; then break 2; fi
+    exec {slot_fd}>&-
+  done
+  if ((waited >= 1800)); then echo "microvm: no VM slot free after ${waited}s" >&2; exit 125; fi
+  sleep 1; waited=$((waited + 1))
+done
+
 # KVM is present on these machines but fails (MSR error): TCG only.
 timeout -k 5 "$timeout_s" qemu-system-x86_64 \
   -accel tcg -cpu max -m "${BRANCH_ENI_VM_MEMORY:-1024}" -smp "${BRANCH_ENI_VM_CPUS:-1}" \
