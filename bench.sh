@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Prints the benchmark table (ratios against references measured in the same run) and records it in
+# docs/benchmarks.md. Exits 3 when a measurement misses its aim.
+set -euo pipefail
+cd "$(dirname "$0")"
+tools/install-prereqs.sh
+dotnet build bench/Bench -c Release -v quiet -nologo
+dotnet publish src/CniPlugin -c Release -o artifacts/bin -v quiet -nologo >/dev/null
+mkdir -p docs
+exec dotnet bench/Bench/bin/Release/net10.0/branch-eni-bench.dll --write docs/benchmarks.md "$@"
