@@ -6,11 +6,12 @@ set -euo pipefail
 # command -> Debian package providing it
 declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static [cpio]=cpio [ip]=iproute2 [nft]=nftables
-  [depmod]=kmod [strace]=strace [clang]=clang [dpkg-deb]=dpkg [gzip]=gzip [ping]=iputils-ping [kubectl]=kubernetes-client
+  [depmod]=kmod [strace]=strace [clang]=clang [dpkg-deb]=dpkg [gzip]=gzip [ping]=iputils-ping [go]=golang-go [kubectl]=kubernetes-client
 )
 # files -> package (plugins and headers have no command on PATH)
 declare -A need_files=(
   [/usr/lib/cni/ptp]=containernetworking-plugins [/usr/include/zlib.h]=zlib1g-dev
+  [/usr/share/gocode/src/github.com/containernetworking/cni/libcni]=golang-github-appc-cni-dev
 )
 
 missing=()
