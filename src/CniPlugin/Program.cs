@@ -1,5 +1,11 @@
+using System.Collections;
 using System.Text.Json;
+using BranchEni.Cni.Commands;
+using BranchEni.Cni.Config;
+using BranchEni.Cni.Logging;
 using BranchEni.Cni.Protocol;
+using BranchEni.Netlink;
+using Serilog;
 
 namespace BranchEni.Cni;
 
@@ -10,35 +16,74 @@ internal static class Program
     {
         using var stdin = Console.OpenStandardInput();
         using var stdout = Console.OpenStandardOutput();
-        return Run(Environment.GetEnvironmentVariable("CNI_COMMAND"), stdin, stdout);
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        {
+            env[(string)entry.Key] = (string?)entry.Value ?? "";
+        }
+
+        return Run(env, stdin, stdout);
     }
 
-    internal static int Run(string? command, Stream stdin, Stream stdout)
+    /// <summary>VERSION-style entry kept for callers that only set the command.</summary>
+    internal static int Run(string? command, Stream stdin, Stream stdout) =>
+        Run(command is null ? new Dictionary<string, string>() : new Dictionary<string, string> { ["CNI_COMMAND"] = command }, stdin, stdout);
+
+    /// <summary>One invocation; the only place an exception becomes the spec's error JSON.</summary>
+    internal static int Run(IReadOnlyDictionary<string, string> variables, Stream stdin, Stream stdout)
     {
         string? requestedVersion = null;
+        Serilog.Core.Logger? log = null;
         try
         {
-            var config = ReadAll(stdin);
-            requestedVersion = ProbeVersion(config);
+            var command = variables.TryGetValue("CNI_COMMAND", out var c) && c.Length > 0 ? c : null;
+            var input = ReadAll(stdin);
+            requestedVersion = ProbeVersion(input);
             switch (command)
             {
                 case "VERSION":
                     CniResponses.WriteVersion(stdout, requestedVersion ?? CniVersions.Latest);
                     return 0;
                 case "ADD" or "DEL" or "CHECK" or "STATUS" or "GC":
-                    throw new CniException(CniErrorCode.NotImplemented, $"{command} is not implemented in this build of branch-eni");
-                case null or "":
+                    var env = CniEnvironment.From(command, variables);
+                    var config = PluginConfig.Parse(input);
+                    log = PluginLog.Create(config.LogFile, config.LogLevel);
+                    var result = new CniCommands(config, env, log).Execute();
+                    if (result is not null)
+                    {
+                        JsonSerializer.Serialize(stdout, result, CniJsonContext.Default.CniResult);
+                        stdout.WriteByte((byte)'\n');
+                    }
+
+                    log.Debug("{Command} {ContainerId} done", command, env.ContainerId);
+                    return 0;
+                case null:
                     throw new CniException(CniErrorCode.InvalidEnvironment, "CNI_COMMAND is not set");
                 default:
                     throw new CniException(CniErrorCode.InvalidEnvironment, $"CNI_COMMAND '{command}' is not a CNI operation");
             }
         }
-        catch (CniException e)
+        catch (Exception e) when (ToCniError(e) is { } error)
         {
-            CniResponses.WriteError(stdout, requestedVersion, e);
+            log?.Error("{Command} failed with code {Code}: {Message} {Details}",
+                variables.GetValueOrDefault("CNI_COMMAND"), (int)error.Code, error.Message, error.Details);
+            CniResponses.WriteError(stdout, requestedVersion, error);
             return 1;
         }
+        finally
+        {
+            log?.Dispose();
+        }
     }
+
+    /// <summary>Maps each layer's exception to a spec code: ours as thrown, the kernel's as 104, files as 5.</summary>
+    private static CniException ToCniError(Exception e) => e switch
+    {
+        CniException cni => cni,
+        NetlinkException netlink => new CniException(CniErrorCode.KernelFailure, netlink.Message),
+        IOException or UnauthorizedAccessException => new CniException(CniErrorCode.IoFailure, e.Message),
+        _ => new CniException(CniErrorCode.KernelFailure, $"unexpected {e.GetType().Name}: {e.Message}", e.StackTrace),
+    };
 
     private static byte[] ReadAll(Stream stdin)
     {

@@ -14,6 +14,27 @@ internal enum CniErrorCode
     PluginNotAvailable = 50,
     PluginNotAvailableLimitedConnectivity = 51,
 
-    /// <summary>A command this build does not carry yet.</summary>
+    /// <summary>A command this build does not carry.</summary>
     NotImplemented = 100,
+
+    /// <summary>The pod has no branch ENI and no `delegate` is configured.</summary>
+    NoBranchEni = 101,
+
+    /// <summary>The branch ENI data (record, annotation, CNI_ARGS) is inconsistent or forged.</summary>
+    BranchEniRefused = 102,
+
+    /// <summary>The trunk interface is not on the node.</summary>
+    TrunkMissing = 103,
+
+    /// <summary>The kernel refused a step (netlink error).</summary>
+    KernelFailure = 104,
+
+    /// <summary>CHECK found the kernel different from prevResult.</summary>
+    CheckMismatch = 105,
+
+    /// <summary>The delegate plugin could not be run.</summary>
+    DelegateFailure = 106,
+
+    /// <summary>The Kubernetes API could not be read.</summary>
+    ApiFailure = 107,
 }

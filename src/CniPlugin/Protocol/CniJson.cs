@@ -1,4 +1,6 @@
+using System.Text.Json;
 using System.Text.Json.Serialization;
+using BranchEni.Cni.Config;
 
 namespace BranchEni.Cni.Protocol;
 
@@ -22,4 +24,7 @@ internal sealed record VersionProbe([property: JsonPropertyName("cniVersion")] s
 [JsonSerializable(typeof(VersionReply))]
 [JsonSerializable(typeof(ErrorReply))]
 [JsonSerializable(typeof(VersionProbe))]
+[JsonSerializable(typeof(CniResult))]
+[JsonSerializable(typeof(RawPluginConfig))]
+[JsonSerializable(typeof(JsonElement))]
 internal sealed partial class CniJsonContext : JsonSerializerContext;

@@ -1,0 +1,182 @@
+using System.Net;
+using BranchEni.Cni.Config;
+using BranchEni.Cni.Protocol;
+using BranchEni.Netlink;
+using Serilog;
+
+namespace BranchEni.Cni.Branch;
+
+/// <summary>
+/// ADD for a branch pod: the kernel steps of DESIGN.md §2 in order, each registering its undo, so any failure leaves
+/// the node as it was. Runs under the node lock; <paramref name="host"/> is bound to the node's namespace.
+/// </summary>
+internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchLayout layout, Link trunk, ILogger log)
+{
+    /// <summary>Test hook: called with each step's name before it runs (fault injection proves every undo).</summary>
+    internal Action<string>? BeforeStep { get; init; }
+
+    /// <summary>Test hook: false simulates a process killed mid-ADD (no rollback), which DEL must still clean up.</summary>
+    internal bool RollBackOnFailure { get; init; } = true;
+
+    /// <summary>Creates the VLAN link; replaceable so the host kernel (no 8021q) can test every other step.</summary>
+    internal Action<NetlinkHandle, VlanSpec> CreateVlan { get; init; } = static (h, spec) => h.AddVlan(spec);
+
+    /// <summary>The step names in order, for tests that fail each in turn.</summary>
+    public static readonly string[] Steps =
+        ["preflight", "veth", "pod-address", "pod-routes", "pod-neighbour", "vlan", "vlan-routes", "pod-route", "rules"];
+
+    public CniResult Run(string cniVersion, string netnsPath)
+    {
+        var undo = new UndoStack(log);
+        try
+        {
+            Step("preflight", Preflight);
+            Link hostVeth = null!;
+            Step("veth", () => hostVeth = AddVeth(undo));
+            Link podLink = null!;
+            using var pod = podNs.OpenNetlink();
+            Step("pod-address", () => podLink = AddPodAddress(pod));
+            Step("pod-routes", () => AddPodRoutes(pod, podLink));
+            Step("pod-neighbour", () => pod.AddNeighbour(new Neighbour
+            {
+                LinkIndex = podLink.Index, Address = BranchLayout.PodGateway, Mac = hostVeth.Mac, State = NeighbourState.Permanent,
+            }));
+            Link vlan = null!;
+            Step("vlan", () => vlan = AddVlan(undo));
+            Step("vlan-routes", () => AddVlanRoutes(vlan));
+            Step("pod-route", () => AddPodRoute(hostVeth, undo));
+            Step("rules", () => AddRules(undo));
+            undo.Commit();
+            return BranchResult.Build(layout, hostVeth, podLink, vlan, netnsPath).ForVersion(cniVersion);
+        }
+        catch
+        {
+            if (RollBackOnFailure)
+            {
+                undo.Rollback();
+            }
+
+            throw;
+        }
+    }
+
+    private void Step(string name, Action action)
+    {
+        BeforeStep?.Invoke(name);
+        log.Debug("ADD step {Step} for {ContainerId}", name, layout.ContainerId);
+        action();
+    }
+
+    /// <summary>Refuses what would take over someone else's state, before anything changes.</summary>
+    private void Preflight()
+    {
+        if (host.TryGetLink(layout.VlanLink) is { } vlan && vlan.Alias != layout.ContainerId)
+        {
+            throw new CniException(CniErrorCode.BranchEniRefused,
+                $"{layout.VlanLink} already exists and belongs to container '{vlan.Alias}'; refusing to share VLAN {layout.VlanId}");
+        }
+
+        if (host.TryGetLink(layout.HostVeth) is { } veth && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != layout.ContainerId)
+        {
+            throw new CniException(CniErrorCode.BranchEniRefused,
+                $"host veth {layout.HostVeth} already exists for container '{veth.Alias}' (same pod name, another sandbox)");
+        }
+
+        using var pod = podNs.OpenNetlink();
+        if (pod.TryGetLink(layout.PodIfName) is not null)
+        {
+            throw new CniException(CniErrorCode.InvalidEnvironment, $"{layout.PodIfName} already exists in {podNs.Path}");
+        }
+    }
+
+    private Link AddVeth(UndoStack undo)
+    {
+        // A leftover of this same container's earlier ADD (retry after a kill) is replaced, never someone else's.
+        host.DeleteLinkIfExists(layout.HostVeth);
+        host.AddVethPair(new VethPairSpec { Name = layout.HostVeth, PeerName = layout.PodIfName, Mtu = layout.Mtu, PeerNamespace = podNs });
+        undo.Push("veth", () => host.DeleteLinkIfExists(layout.HostVeth));
+        var veth = host.GetLink(layout.HostVeth);
+        host.SetLinkAlias(veth.Index, layout.ContainerId);
+        host.SetLinkUp(veth.Index);
+        return host.GetLink(veth.Index);
+    }
+
+    private Link AddPodAddress(NetlinkHandle pod)
+    {
+        var link = pod.GetLink(layout.PodIfName);
+        pod.AddAddress(new InterfaceAddress { LinkIndex = link.Index, Address = layout.PodIp, PrefixLength = 32 });
+        pod.SetLinkUp(link.Index);
+        return pod.GetLink(link.Index);
+    }
+
+    private static void AddPodRoutes(NetlinkHandle pod, Link podLink)
+    {
+        pod.AddRoute(new Route { Destination = new IPNetwork(BranchLayout.PodGateway, 32), OutputIndex = podLink.Index, Scope = Scope.Link });
+        pod.AddRoute(new Route { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = BranchLayout.PodGateway, OutputIndex = podLink.Index });
+    }
+
+    private Link AddVlan(UndoStack undo)
+    {
+        if (host.TryGetLink(layout.VlanLink) is not null)
+        {
+            // Preflight proved it is this container's own leftover.
+            host.DeleteLinkIfExists(layout.VlanLink);
+        }
+
+        CreateVlan(host, new VlanSpec
+        {
+            Name = layout.VlanLink, ParentIndex = trunk.Index, VlanId = layout.VlanId, Mac = layout.BranchMac, Mtu = layout.Mtu,
+        });
+        undo.Push("vlan", () => DeleteVlanIfOurs());
+        var vlan = host.GetLink(layout.VlanLink);
+        host.SetLinkAlias(vlan.Index, layout.ContainerId);
+        host.SetLinkUp(vlan.Index);
+        return host.GetLink(vlan.Index);
+    }
+
+    private void DeleteVlanIfOurs()
+    {
+        if (host.TryGetLink(layout.VlanLink) is { } vlan && (vlan.Alias is null or "" || vlan.Alias == layout.ContainerId))
+        {
+            host.DeleteLinkIfExists(layout.VlanLink);
+        }
+    }
+
+    private void AddVlanRoutes(Link vlan)
+    {
+        host.ReplaceRoute(new Route
+        {
+            Destination = new IPNetwork(layout.VpcGateway, 32), OutputIndex = vlan.Index, Scope = Scope.Link, Table = layout.Table,
+        });
+        host.ReplaceRoute(new Route
+        {
+            Destination = new IPNetwork(IPAddress.Any, 0), Gateway = layout.VpcGateway, OutputIndex = vlan.Index, Table = layout.Table,
+        });
+    }
+
+    private void AddPodRoute(Link hostVeth, UndoStack undo)
+    {
+        // strict: only the pod's table knows the pod; standard: the main table does, so the node reaches it directly.
+        var route = new Route
+        {
+            Destination = layout.PodHostRoute, OutputIndex = hostVeth.Index, Scope = Scope.Link,
+            Table = layout.Mode == EnforcingMode.Strict ? layout.Table : RouteTables.Main,
+        };
+        host.ReplaceRoute(route);
+        undo.Push("pod-route", () => host.DeleteRouteIfExists(route));
+    }
+
+    private void AddRules(UndoStack undo)
+    {
+        foreach (var rule in BranchRules.For(layout))
+        {
+            // Rule add without NLM_F_EXCL duplicates silently: clear an identical leftover first.
+            while (host.DeleteRuleIfExists(rule))
+            {
+            }
+
+            host.AddRule(rule);
+            undo.Push("rules", () => host.DeleteRuleIfExists(rule));
+        }
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Sockets;
+using BranchEni.Netlink;
+using Serilog;
+
+namespace BranchEni.Cni.Branch;
+
+/// <summary>
+/// DEL for a branch pod, idempotent and safe with partial knowledge: it finds this container's objects from
+/// prevResult, the host veth name, a record's VLAN id and the owner alias on links, and removes only what is ours.
+/// A link whose alias names another container is never touched; missing things are success.
+/// </summary>
+internal sealed class BranchDel(NetlinkHandle host, string containerId, ILogger log)
+{
+    /// <summary>Removes the container's branch plumbing; returns how many kernel objects were deleted.</summary>
+    public int Run(BranchFootprint? footprint, string? hostVethName, int? recordVlanId)
+    {
+        var links = host.ListLinks();
+        var veths = Owned(links, "veth", [footprint?.HostVeth, hostVethName]);
+        var vlanIds = new[] { footprint?.VlanId, recordVlanId }
+            .Concat(links.Where(l => l.Kind == "vlan" && l.Alias == containerId).Select(l => BranchLayout.VlanIdOf(l.Name)))
+            .OfType<int>().Distinct().ToList();
+        var vlans = Owned(links, "vlan", vlanIds.Select(BranchLayout.VlanLinkName));
+        // A VLAN id whose link is gone (pod gone, or the trunk went and took it) leaves its table's rules to us,
+        // unless another container already holds that VLAN again.
+        var tables = vlanIds.Where(id => vlans.Any(v => v.Name == BranchLayout.VlanLinkName(id))
+                || links.All(l => l.Name != BranchLayout.VlanLinkName(id)))
+            .Select(BranchLayout.TableOf).ToHashSet();
+        var vethNames = veths.Select(v => v.Name).Concat(new[] { footprint?.HostVeth, hostVethName }.OfType<string>()
+            .Where(n => links.All(l => l.Name != n))).ToHashSet(StringComparer.Ordinal);
+        var vlanNames = tables.Select(t => BranchLayout.VlanLinkName((int)t - BranchLayout.TableBase)).ToHashSet(StringComparer.Ordinal);
+
+        var rules = host.ListRules(AddressFamily.InterNetwork);
+        var podIps = PodIps(footprint, veths, rules, tables, links);
+        var deleted = 0;
+        foreach (var rule in rules)
+        {
+            var mine = (rule.IifName is { } iif && (vethNames.Contains(iif) || (vlanNames.Contains(iif) && rule.Table is { } t && tables.Contains(t))))
+                || (rule.Table is { } table && tables.Contains(table) && rule.From is { PrefixLength: 32 } from && podIps.Contains(from.BaseAddress))
+                || (rule.Priority == BranchLayout.StandardToPodPriority && rule.Table == RouteTables.Main
+                    && rule.To is { PrefixLength: 32 } to && podIps.Contains(to.BaseAddress));
+            if (mine && host.DeleteRuleIfExists(rule))
+            {
+                deleted++;
+            }
+        }
+
+        // Links last: their routes (main or table 100+N) and the pod side of the veth go with them.
+        foreach (var link in veths.Concat(vlans))
+        {
+            if (host.DeleteLinkIfExists(link.Name))
+            {
+                log.Information("DEL removed {Link} of {ContainerId}", link.Name, containerId);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>Links of <paramref name="kind"/> named in <paramref name="names"/> or carrying our alias, and not
+    /// owned by another container (an empty alias is a leftover of a killed ADD: ours when named).</summary>
+    private List<Link> Owned(IReadOnlyList<Link> links, string kind, IEnumerable<string?> names)
+    {
+        var named = names.OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return links.Where(l => l.Kind == kind
+                && (l.Alias == containerId || (named.Contains(l.Name) && string.IsNullOrEmpty(l.Alias))))
+            .ToList();
+    }
+
+    /// <summary>The pod's IPs: from prevResult, or inferred from our routes and rules when it is missing; an IP another
+    /// container's veth still routes is left alone.</summary>
+    private HashSet<IPAddress> PodIps(BranchFootprint? footprint, List<Link> veths, IReadOnlyList<Rule> rules, HashSet<uint> tables,
+        IReadOnlyList<Link> links)
+    {
+        var ips = new HashSet<IPAddress>();
+        if (footprint?.PodIp is { } ip)
+        {
+            ips.Add(ip);
+        }
+
+        var ourIndexes = veths.Select(v => v.Index).ToHashSet();
+        var routes = host.ListRoutes(AddressFamily.InterNetwork);
+        foreach (var route in routes.Where(r => r.OutputIndex is { } o && ourIndexes.Contains(o) && r.Destination.PrefixLength == 32))
+        {
+            ips.Add(route.Destination.BaseAddress);
+        }
+
+        foreach (var rule in rules.Where(r => r.Priority == BranchLayout.StandardFromPodPriority && r.Table is { } t && tables.Contains(t)))
+        {
+            if (rule.From is { PrefixLength: 32 } from)
+            {
+                ips.Add(from.BaseAddress);
+            }
+        }
+
+        var otherVeths = links.Where(l => l.Kind == "veth" && !ourIndexes.Contains(l.Index)).Select(l => l.Index).ToHashSet();
+        ips.RemoveWhere(a => routes.Any(r => r.Destination.PrefixLength == 32 && r.Destination.BaseAddress.Equals(a)
+            && r.OutputIndex is { } o && otherVeths.Contains(o)));
+        return ips;
+    }
+}

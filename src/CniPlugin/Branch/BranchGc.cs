@@ -1,0 +1,35 @@
+using BranchEni.Netlink;
+using Serilog;
+
+namespace BranchEni.Cni.Branch;
+
+/// <summary>
+/// GC (spec 1.1.0): our VLAN links and host veths carry their owner container in the link alias; every owner not in
+/// the valid set is deleted as DEL would (its rules and table routes with it). Links without an alias are not
+/// provably ours and stay.
+/// </summary>
+internal static class BranchGc
+{
+    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, ILogger log)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentNullException.ThrowIfNull(validContainerIds);
+        var strangers = host.ListLinks()
+            .Where(l => !string.IsNullOrEmpty(l.Alias) && !validContainerIds.Contains(l.Alias!) && IsOurs(l, vethPrefix))
+            .Select(l => l.Alias!)
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        var removed = 0;
+        foreach (var owner in strangers)
+        {
+            log.Information("GC: removing the branch plumbing of stale container {ContainerId}", owner);
+            removed += new BranchDel(host, owner, log).Run(null, null, null);
+        }
+
+        return removed;
+    }
+
+    private static bool IsOurs(Link link, string vethPrefix) =>
+        (link.Kind == "vlan" && BranchLayout.VlanIdOf(link.Name) is not null)
+        || (link.Kind == "veth" && link.Name.Length == vethPrefix.Length + 11 && link.Name.StartsWith(vethPrefix, StringComparison.Ordinal));
+}

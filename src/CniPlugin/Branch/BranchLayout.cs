@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Net;
+using System.Net.NetworkInformation;
+using System.Security.Cryptography;
+using System.Text;
+using BranchEni.Cni.Config;
+using BranchEni.Contracts;
+
+namespace BranchEni.Cni.Branch;
+
+/// <summary>
+/// Everything the kernel layout of one branch pod is made of (DESIGN.md §2 "Kernel layout per branch pod"), derived
+/// once so ADD, CHECK and DEL name the same links, tables and rules.
+/// </summary>
+internal sealed record BranchLayout
+{
+    /// <summary>The pod's next hop: link-local, answered by a permanent neighbour entry (no ARP).</summary>
+    public static readonly IPAddress PodGateway = IPAddress.Parse("169.254.1.1");
+
+    public const string VlanLinkPrefix = "vlan.eth.";
+    public const int TableBase = 100;
+    public const uint StrictRulePriority = 10;
+    public const uint StandardToPodPriority = 512;
+    public const uint StandardFromPodPriority = 1536;
+
+    public required string ContainerId { get; init; }
+
+    public required string HostVeth { get; init; }
+
+    public required string PodIfName { get; init; }
+
+    public required int VlanId { get; init; }
+
+    public required PhysicalAddress BranchMac { get; init; }
+
+    public required IPAddress PodIp { get; init; }
+
+    /// <summary>The VPC router of the branch's subnet.</summary>
+    public required IPAddress VpcGateway { get; init; }
+
+    public required int Mtu { get; init; }
+
+    public required EnforcingMode Mode { get; init; }
+
+    public string VlanLink => VlanLinkName(VlanId);
+
+    public uint Table => TableOf(VlanId);
+
+    public IPNetwork PodHostRoute => new(PodIp, 32);
+
+    public static string VlanLinkName(int vlanId) => VlanLinkPrefix + vlanId.ToString(CultureInfo.InvariantCulture);
+
+    public static uint TableOf(int vlanId) => (uint)(TableBase + vlanId);
+
+    /// <summary>The VLAN id of a name "vlan.eth.N" with N in 1..4094; null for any other name.</summary>
+    public static int? VlanIdOf(string? linkName) =>
+        linkName is not null && linkName.StartsWith(VlanLinkPrefix, StringComparison.Ordinal)
+        && int.TryParse(linkName.AsSpan(VlanLinkPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+        && id is >= BranchEniParser.MinVlanId and <= BranchEniParser.MaxVlanId
+        && VlanLinkName(id) == linkName
+            ? id
+            : null;
+
+    /// <summary>`&lt;prefix&gt;&lt;first 11 hex of sha1("&lt;ns&gt;.&lt;pod&gt;")&gt;`, the same name the AWS VPC CNI gives.</summary>
+    public static string HostVethName(string prefix, string podNamespace, string podName)
+    {
+        var hash = SHA1.HashData(Encoding.UTF8.GetBytes($"{podNamespace}.{podName}"));
+        return prefix + Convert.ToHexStringLower(hash)[..11];
+    }
+
+    public static BranchLayout Create(PluginConfig config, string containerId, string ifName, CniArgs args, BranchEniAssignment branch)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(branch);
+        return new BranchLayout
+        {
+            ContainerId = containerId,
+            HostVeth = HostVethName(config.VethPrefix, args.PodNamespace!, args.PodName!),
+            PodIfName = ifName,
+            VlanId = branch.VlanId,
+            BranchMac = branch.Mac,
+            PodIp = branch.PrivateIp,
+            VpcGateway = branch.Gateway,
+            Mtu = config.Mtu,
+            Mode = config.EnforcingMode,
+        };
+    }
+}
