@@ -17,6 +17,7 @@ public static class Errno
     public const int ENODEV = 19;
     public const int EINVAL = 22;
     public const int ERANGE = 34;
+    public const int ENODATA = 61;
     public const int EMSGSIZE = 90;
     public const int EBADMSG = 74;
     public const int EPROTO = 71;

@@ -1,3 +1,5 @@
+using BranchEni.Netlink.Protocol;
+
 namespace BranchEni.Netlink;
 
 /// <summary>
@@ -8,22 +10,68 @@ namespace BranchEni.Netlink;
 /// </summary>
 public sealed partial class NetlinkHandle : IDisposable
 {
-    private NetlinkHandle()
-    {
-    }
+    // Requests are built on the stack; the largest (a veth pair with both MACs and a namespace) is under 200 bytes.
+    private const int RequestBufferSize = 1024;
+
+    private readonly NetlinkSocket _socket;
+
+    private NetlinkHandle(NetlinkSocket socket) => _socket = socket;
 
     /// <summary>Opens a handle in the calling thread's current namespace.</summary>
-    public static NetlinkHandle Open() => throw new NotImplementedException();
+    public static NetlinkHandle Open() => new(NetlinkSocket.Create());
 
     /// <summary>Opens a handle bound to <paramref name="ns"/>: the socket is created on a dedicated thread that
     /// setns()'s into it, then the thread ends. Equivalent to the socket `ip -n x` uses.</summary>
-    public static NetlinkHandle Open(NetworkNamespace ns) => throw new NotImplementedException();
+    public static NetlinkHandle Open(NetworkNamespace ns)
+    {
+        ArgumentNullException.ThrowIfNull(ns);
+        return new NetlinkHandle(ns.Run(NetlinkSocket.Create));
+    }
 
     /// <summary>Opens a handle bound to the namespace at <paramref name="namespacePath"/>
     /// (/run/netns/x or /proc/&lt;pid&gt;/ns/net).</summary>
-    public static NetlinkHandle Open(string namespacePath) => throw new NotImplementedException();
-
-    public void Dispose()
+    public static NetlinkHandle Open(string namespacePath)
     {
+        using var ns = NetworkNamespace.Open(namespacePath);
+        return Open(ns);
     }
+
+    public void Dispose() => _socket.Dispose();
+
+    /// <summary>Sends <paramref name="request"/> and returns the
+    /// errno (0 on success); callers decide which errno is an answer (DeleteLinkIfExists) and which is a failure.</summary>
+    private int TryExecute(Span<byte> request, out string? extendedAck) => _socket.Execute(request, out extendedAck);
+
+    /// <summary>Sends a request and throws on any refusal; <paramref name="describe"/> runs only on failure.</summary>
+    private void Execute<TState>(Span<byte> request, TState state, Func<TState, string> describe)
+    {
+        var errno = _socket.Execute(request, out var ack);
+        if (errno != 0)
+        {
+            throw new NetlinkException(errno, describe(state), ack);
+        }
+    }
+
+    /// <summary>Runs a dump and collects what <paramref name="parse"/> returns; restarts cleanly when interrupted.</summary>
+    private List<T> Dump<T>(Span<byte> request, string operation, Parser<T> parse)
+        where T : class
+    {
+        var results = new List<T>();
+        _socket.Dump(
+            request,
+            operation,
+            (results, parse),
+            static (in NetlinkMessage message, (List<T> Results, Parser<T> Parse) state) =>
+            {
+                if (state.Parse(in message) is { } item)
+                {
+                    state.Results.Add(item);
+                }
+            },
+            static state => state.Item1.Clear());
+        return results;
+    }
+
+    private delegate T? Parser<T>(in NetlinkMessage message)
+        where T : class;
 }

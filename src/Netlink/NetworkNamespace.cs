@@ -1,3 +1,5 @@
+using System.Runtime.ExceptionServices;
+using BranchEni.Netlink.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace BranchEni.Netlink;
@@ -24,29 +26,121 @@ public sealed class NetworkNamespace : IDisposable
     /// <summary>Opens a namespace by path: a bind mount such as /run/netns/x, or /proc/&lt;pid&gt;/ns/net.
     /// Equivalent to what `ip netns exec x` opens.</summary>
     /// <exception cref="NetlinkException">The path cannot be opened (errno ENOENT, EACCES, ...).</exception>
-    public static NetworkNamespace Open(string path) => throw new NotImplementedException();
+    public static NetworkNamespace Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var fd = Libc.Open(path, Libc.O_RDONLY | Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            throw new NetlinkException(Libc.LastErrno, $"open network namespace {path}");
+        }
+
+        return new NetworkNamespace(new SafeFileHandle(fd, ownsHandle: true), path);
+    }
 
     /// <summary>Opens the calling thread's current namespace (/proc/thread-self/ns/net).</summary>
-    public static NetworkNamespace OpenCurrent() => throw new NotImplementedException();
+    public static NetworkNamespace OpenCurrent() => Open("/proc/thread-self/ns/net");
 
     /// <summary>Runs a short synchronous action inside this namespace on a dedicated thread and waits for it;
     /// an exception thrown by the action is rethrown here. Equivalent to: `ip netns exec x &lt;action&gt;`.</summary>
-    public void Run(Action action) => throw new NotImplementedException();
+    public void Run(Action action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        Run(() =>
+        {
+            action();
+            return true;
+        });
+    }
 
     /// <summary>Like <see cref="Run(Action)"/>, returning the function's result.</summary>
-    public T Run<T>(Func<T> function) => throw new NotImplementedException();
+    public T Run<T>(Func<T> function)
+    {
+        ArgumentNullException.ThrowIfNull(function);
+        T result = default!;
+        ExceptionDispatchInfo? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Enter();
+                result = function();
+            }
+#pragma warning disable CA1031 // Everything is handed back to the calling thread and rethrown there.
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                failure = ExceptionDispatchInfo.Capture(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "netns " + Path,
+        };
+        thread.Start();
+        thread.Join();
+        failure?.Throw();
+        return result;
+    }
 
     /// <summary>Writes a sysctl inside this namespace. <paramref name="name"/> is dotted or slashed
-    /// ("net.ipv4.conf.eth0.rp_filter" or "net/ipv4/conf/eth0/rp_filter").
+    /// ("net.ipv4.conf.eth0.rp_filter" or "net/ipv4/conf/eth0/rp_filter"); a name holding an interface name with dots
+    /// (vlan.eth.7) must be slashed.
     /// Equivalent to: `ip netns exec x sysctl -w net.ipv4.conf.eth0.rp_filter=2`.</summary>
-    public void WriteSysctl(string name, string value) => throw new NotImplementedException();
+    public void WriteSysctl(string name, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        var path = SysctlPath(name);
+        // /proc/sys/net resolves to the namespace of the thread that opens the file, hence the dedicated thread.
+        Run(() => File.WriteAllText(path, value));
+    }
 
     /// <summary>Reads a sysctl inside this namespace, trailing newline removed.
     /// Equivalent to: `ip netns exec x sysctl -n net.ipv4.conf.eth0.rp_filter`.</summary>
-    public string ReadSysctl(string name) => throw new NotImplementedException();
+    public string ReadSysctl(string name)
+    {
+        var path = SysctlPath(name);
+        return Run(() => File.ReadAllText(path).TrimEnd('\n'));
+    }
 
     /// <summary>Opens a netlink handle bound to this namespace (see <see cref="NetlinkHandle.Open(NetworkNamespace)"/>).</summary>
     public NetlinkHandle OpenNetlink() => NetlinkHandle.Open(this);
 
     public void Dispose() => Handle.Dispose();
+
+    /// <summary>Moves the calling thread into this namespace. Only for threads that end right after their work.</summary>
+    internal void Enter()
+    {
+        var added = false;
+        Handle.DangerousAddRef(ref added);
+        try
+        {
+            if (Libc.SetNs((int)Handle.DangerousGetHandle(), Libc.CLONE_NEWNET) != 0)
+            {
+                throw new NetlinkException(Libc.LastErrno, $"setns {Path}");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                Handle.DangerousRelease();
+            }
+        }
+    }
+
+    internal int Fd => (int)Handle.DangerousGetHandle();
+
+    private static string SysctlPath(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        // A dotted name maps dots to slashes; interface names may hold dots, so pass those slashed ("net/ipv4/conf/vlan.eth.7/rp_filter").
+        var relative = name.Contains('/', StringComparison.Ordinal) ? name : name.Replace('.', '/');
+        if (relative.StartsWith('/') || relative.Split('/').Any(part => part is "" or "." or ".."))
+        {
+            throw new ArgumentException($"sysctl name '{name}' must be relative, like net.ipv4.ip_forward", nameof(name));
+        }
+
+        return "/proc/sys/" + relative;
+    }
 }
