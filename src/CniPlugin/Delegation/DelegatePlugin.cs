@@ -80,7 +80,9 @@ internal sealed class DelegatePlugin(JsonElement config, CniEnvironment env)
         node.Remove("prevResult");
         if (prevResult is { } prev)
         {
-            node["prevResult"] = JsonNode.Parse(prev.GetRawText());
+            // Our prevResult is in our version; the delegate parses it in its own (ptp refuses a 1.1.0 result).
+            var reshaped = prev.Deserialize(CniJsonContext.Default.CniResult)!.ForVersion(VersionFor(ours.CniVersion));
+            node["prevResult"] = JsonNode.Parse(JsonSerializer.Serialize(reshaped, CniJsonContext.Default.CniResult));
         }
 
         if (validIds is not null)

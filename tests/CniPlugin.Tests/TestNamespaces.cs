@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace BranchEni.Cni.Tests;
+
+/// <summary>
+/// A throwaway "node" namespace (where the plugin runs, so its host side lands there) and pod namespaces, created
+/// with `ip netns add` and deleted on dispose. Nothing is ever added to the host's own namespace.
+/// </summary>
+public sealed class TestNamespaces : IDisposable
+{
+    private readonly List<string> created = [];
+
+    public TestNamespaces(string tag = "t")
+    {
+        Suffix = $"{tag}{Guid.NewGuid():N}"[..10];
+        Node = Add($"node-{Suffix}");
+    }
+
+    public string Suffix { get; }
+
+    public string Node { get; }
+
+    public string Add(string name)
+    {
+        Shell.Run($"ip netns add {name}");
+        created.Add(name);
+        Shell.Run($"ip -n {name} link set lo up");
+        return name;
+    }
+
+    public static string PathOf(string name) => $"/run/netns/{name}";
+
+    /// <summary>`ip -j` views of links, addresses, routes (all tables), rules and neighbours: equal before and after
+    /// means the plugin left the namespace as it found it.</summary>
+    public static string Snapshot(string ns)
+    {
+        var parts = new[]
+        {
+            Shell.Run($"ip -n {ns} -j -d link show"), Shell.Run($"ip -n {ns} -j addr show"),
+            Shell.Run($"ip -n {ns} -j route show table all"), Shell.Run($"ip -n {ns} -j rule show"),
+            Shell.Run($"ip -n {ns} -j neigh show nud permanent"),
+        };
+        return string.Join("\n", parts.Select(Normalize));
+    }
+
+    /// <summary>Drops counters and timers that change on their own (stats, "used" ages, operstate of lo).</summary>
+    private static string Normalize(string json)
+    {
+        using var doc = JsonDocument.Parse(json.Length == 0 ? "[]" : json);
+        return string.Join(",", doc.RootElement.EnumerateArray().Select(e =>
+            string.Join(";", e.EnumerateObject().Where(p => p.Name is not ("stats64" or "stats" or "operstate" or "linkinfo_data" or "used"))
+                .Select(p => $"{p.Name}={p.Value}"))).Order(StringComparer.Ordinal));
+    }
+
+    public void Dispose()
+    {
+        foreach (var name in created)
+        {
+            Shell.TryRun($"ip netns del {name}");
+        }
+    }
+}
+
+/// <summary>Runs commands for tests; failures throw with the output.</summary>
+public static class Shell
+{
+    public static string Run(string command)
+    {
+        var (code, stdout, stderr) = Exec("/bin/sh", ["-c", command], null, null);
+        return code == 0 ? stdout : throw new InvalidOperationException($"`{command}` exited {code}: {stderr}{stdout}");
+    }
+
+    public static bool TryRun(string command) => Exec("/bin/sh", ["-c", command], null, null).Code == 0;
+
+    public static (int Code, string Stdout, string Stderr) Exec(string file, IEnumerable<string> args, string? stdin,
+        IReadOnlyDictionary<string, string>? env)
+    {
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in args)
+        {
+            psi.ArgumentList.Add(a);
+        }
+
+        if (env is not null)
+        {
+            psi.Environment.Clear();
+            psi.Environment["PATH"] = "/usr/sbin:/usr/bin:/sbin:/bin";
+            foreach (var (k, v) in env)
+            {
+                psi.Environment[k] = v;
+            }
+        }
+
+        using var p = Process.Start(psi)!;
+        var err = p.StandardError.ReadToEndAsync();
+        var output = p.StandardOutput.ReadToEndAsync();
+        p.StandardInput.Write(stdin ?? "");
+        p.StandardInput.Close();
+        p.WaitForExit();
+        return (p.ExitCode, output.GetAwaiter().GetResult(), err.GetAwaiter().GetResult());
+    }
+}
