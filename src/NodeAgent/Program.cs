@@ -1,11 +1,10 @@
+using BranchEni.Agent.Configuration;
+
 namespace BranchEni.Agent;
 
-/// <summary>The agent's entry point. `run` and the debug commands arrive with their issues; until then it says so.</summary>
+/// <summary>The entry point: `branch-eni-agent run` (the daemon); debug commands are its siblings.</summary>
 internal static class Program
 {
-    private static int Main(string[] args)
-    {
-        Console.Error.WriteLine($"branch-eni-agent: '{string.Join(' ', args)}' is not available in this build (the agent is not built yet)");
-        return 2;
-    }
+    private static Task<int> Main(string[] args) =>
+        AgentCommandLine.Build(AgentHost.RunFromCommandLineAsync, Environment.GetEnvironmentVariable).Parse(args).InvokeAsync();
 }
