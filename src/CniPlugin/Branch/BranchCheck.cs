@@ -11,7 +11,7 @@ namespace BranchEni.Cni.Branch;
 /// CHECK for a branch pod: the kernel must match prevResult and the configured mode (links, MACs, VLAN id, owner,
 /// address, routes, neighbour, rules). The first difference fails with a message naming it (code 105).
 /// </summary>
-internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, string containerId, EnforcingMode mode)
+internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, string containerId, EnforcingMode mode, string vlanKind = "vlan")
 {
     public void Run(BranchFootprint expected)
     {
@@ -23,7 +23,7 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
         Expect(veth.Alias == containerId, $"host veth {veth.Name} belongs to '{veth.Alias}', not {containerId}");
 
         var vlan = host.TryGetLink(expected.VlanLink) ?? throw Differs($"{expected.VlanLink} is missing");
-        Expect(vlan.Kind == "vlan" && vlan.VlanId == expected.VlanId, $"{vlan.Name} is not VLAN {expected.VlanId} (kind {vlan.Kind}, id {vlan.VlanId})");
+        Expect(vlan.Kind == vlanKind && (vlanKind != "vlan" || vlan.VlanId == expected.VlanId), $"{vlan.Name} is not VLAN {expected.VlanId} (kind {vlan.Kind}, id {vlan.VlanId})");
         Expect(vlan.IsUp, $"{vlan.Name} is down");
         ExpectMac(vlan, expected.VlanMac);
         Expect(vlan.Alias == containerId, $"{vlan.Name} belongs to '{vlan.Alias}', not {containerId}");

@@ -10,7 +10,8 @@ namespace BranchEni.Cni.Branch;
 /// prevResult, the host veth name, a record's VLAN id and the owner alias on links, and removes only what is ours.
 /// A link whose alias names another container is never touched; missing things are success.
 /// </summary>
-internal sealed class BranchDel(NetlinkHandle host, string containerId, ILogger log)
+/// <remarks><paramref name="vlanKind"/> is "vlan" except in host-kernel tests, where a veth stands in (no 8021q).</remarks>
+internal sealed class BranchDel(NetlinkHandle host, string containerId, ILogger log, string vlanKind = "vlan")
 {
     /// <summary>Removes the container's branch plumbing; returns how many kernel objects were deleted.</summary>
     public int Run(BranchFootprint? footprint, string? hostVethName, int? recordVlanId)
@@ -18,9 +19,9 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, ILogger 
         var links = host.ListLinks();
         var veths = Owned(links, "veth", [footprint?.HostVeth, hostVethName]);
         var vlanIds = new[] { footprint?.VlanId, recordVlanId }
-            .Concat(links.Where(l => l.Kind == "vlan" && l.Alias == containerId).Select(l => BranchLayout.VlanIdOf(l.Name)))
+            .Concat(links.Where(l => l.Kind == vlanKind && l.Alias == containerId).Select(l => BranchLayout.VlanIdOf(l.Name)))
             .OfType<int>().Distinct().ToList();
-        var vlans = Owned(links, "vlan", vlanIds.Select(BranchLayout.VlanLinkName));
+        var vlans = Owned(links, vlanKind, vlanIds.Select(BranchLayout.VlanLinkName));
         // A VLAN id whose link is gone (pod gone, or the trunk went and took it) leaves its table's rules to us,
         // unless another container already holds that VLAN again.
         var tables = vlanIds.Where(id => vlans.Any(v => v.Name == BranchLayout.VlanLinkName(id))

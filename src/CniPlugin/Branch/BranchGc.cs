@@ -10,12 +10,12 @@ namespace BranchEni.Cni.Branch;
 /// </summary>
 internal static class BranchGc
 {
-    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, ILogger log)
+    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, ILogger log, string vlanKind = "vlan")
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(validContainerIds);
         var strangers = host.ListLinks()
-            .Where(l => !string.IsNullOrEmpty(l.Alias) && !validContainerIds.Contains(l.Alias!) && IsOurs(l, vethPrefix))
+            .Where(l => !string.IsNullOrEmpty(l.Alias) && !validContainerIds.Contains(l.Alias!) && IsOurs(l, vethPrefix, vlanKind))
             .Select(l => l.Alias!)
             .Distinct(StringComparer.Ordinal)
             .ToList();
@@ -23,13 +23,13 @@ internal static class BranchGc
         foreach (var owner in strangers)
         {
             log.Information("GC: removing the branch plumbing of stale container {ContainerId}", owner);
-            removed += new BranchDel(host, owner, log).Run(null, null, null);
+            removed += new BranchDel(host, owner, log, vlanKind).Run(null, null, null);
         }
 
         return removed;
     }
 
-    private static bool IsOurs(Link link, string vethPrefix) =>
-        (link.Kind == "vlan" && BranchLayout.VlanIdOf(link.Name) is not null)
+    private static bool IsOurs(Link link, string vethPrefix, string vlanKind) =>
+        (link.Kind == vlanKind && BranchLayout.VlanIdOf(link.Name) is not null)
         || (link.Kind == "veth" && link.Name.Length == vethPrefix.Length + 11 && link.Name.StartsWith(vethPrefix, StringComparison.Ordinal));
 }
