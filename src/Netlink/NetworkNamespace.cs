@@ -42,7 +42,9 @@ public sealed class NetworkNamespace : IDisposable
     public static NetworkNamespace OpenCurrent() => Open("/proc/thread-self/ns/net");
 
     /// <summary>Runs a short synchronous action inside this namespace on a dedicated thread and waits for it;
-    /// an exception thrown by the action is rethrown here. Equivalent to: `ip netns exec x &lt;action&gt;`.</summary>
+    /// an exception thrown by the action is rethrown here. Equivalent to: `ip netns exec x &lt;action&gt;`.
+    /// Inside, /proc/sys/net and /proc/thread-self/net are this namespace's; /proc/net (= /proc/self/net) still shows
+    /// the thread-group leader's, so read per-namespace files through /proc/thread-self.</summary>
     public void Run(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);

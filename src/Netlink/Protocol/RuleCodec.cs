@@ -85,7 +85,8 @@ internal static class RuleCodec
         }
 
         var header = message.ReadHeader<FibRuleHdr>();
-        var rule = new Rule { Family = Families.FromKernel(header.Family), Action = (RuleAction)header.Action };
+        // The kernel leaves FRA_PRIORITY out when it is 0 (the local rule), so a listed rule starts at 0.
+        var rule = new Rule { Family = Families.FromKernel(header.Family), Action = (RuleAction)header.Action, Priority = 0 };
         uint table = header.Table;
         var attributes = message.Attributes<FibRuleHdr>();
         while (attributes.TryRead(out var a))
