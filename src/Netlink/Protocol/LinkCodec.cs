@@ -23,7 +23,7 @@ internal static class LinkCodec
         WriteMtuAndMac(ref w, spec.Mtu, spec.Mac);
         w.WriteString(Ifla.IfName, spec.Name);
         var info = w.BeginNested(Ifla.LinkInfo);
-        w.WriteString(IflaInfo.Kind, "veth");
+        w.WriteUnterminatedString(IflaInfo.Kind, "veth");
         var data = w.BeginNested(IflaInfo.Data);
         var peer = w.BeginNested(VethInfo.Peer);
         w.Write(new IfInfoMsg());
@@ -65,7 +65,7 @@ internal static class LinkCodec
         w.WriteInt32(Ifla.Link, spec.ParentIndex);
         w.WriteString(Ifla.IfName, spec.Name);
         var info = w.BeginNested(Ifla.LinkInfo);
-        w.WriteString(IflaInfo.Kind, "vlan");
+        w.WriteUnterminatedString(IflaInfo.Kind, "vlan");
         var data = w.BeginNested(IflaInfo.Data);
         w.WriteUInt16(IflaVlan.Id, (ushort)spec.VlanId);
         w.EndNested(data);
@@ -112,10 +112,8 @@ internal static class LinkCodec
 
         if (change.Alias is { } alias)
         {
-            // iproute2 sends the alias without a terminating NUL; an empty one removes it.
-            Span<byte> bytes = stackalloc byte[NetlinkNames.MaxAliasBytes];
-            var length = System.Text.Encoding.UTF8.GetBytes(alias, bytes);
-            w.WriteBytes(Ifla.IfAlias, bytes[..length]);
+            // An empty alias removes it.
+            w.WriteUnterminatedString(Ifla.IfAlias, alias);
         }
 
         w.EndMessage(msg);

@@ -72,13 +72,20 @@ internal ref struct NetlinkWriter
 
     public void WriteInt32(ushort type, int value) => WriteUInt32(type, (uint)value);
 
-    /// <summary>A NUL-terminated string attribute (NLA_NUL_STRING / IFNAMSIZ-style names).</summary>
+    /// <summary>A NUL-terminated string attribute (interface names, as iproute2 sends them).</summary>
     public void WriteString(ushort type, string value)
     {
         var length = Encoding.UTF8.GetByteCount(value);
         var target = Attribute(type, length + 1);
         Encoding.UTF8.GetBytes(value, target);
         target[length] = 0;
+    }
+
+    /// <summary>A string attribute without terminating NUL (NLA_STRING such as IFLA_INFO_KIND and IFLA_IFALIAS).</summary>
+    public void WriteUnterminatedString(ushort type, string value)
+    {
+        var target = Attribute(type, Encoding.UTF8.GetByteCount(value));
+        Encoding.UTF8.GetBytes(value, target);
     }
 
     public void WriteBytes(ushort type, scoped ReadOnlySpan<byte> value) => value.CopyTo(Attribute(type, value.Length));
