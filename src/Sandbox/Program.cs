@@ -1,11 +1,90 @@
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using BranchEni.Sandbox.Hosting;
+using BranchEni.Sandbox.Seed;
+
 namespace BranchEni.Sandbox;
 
-/// <summary>The sandbox's entry point; the emulators arrive with their issue.</summary>
+/// <summary>
+/// <c>branch-eni-sandbox --state-dir DIR [--seed FILE]</c>: serves the emulators on loopback, writes
+/// DIR/endpoints.json and DIR/kubeconfig once ready, and stops cleanly on SIGTERM or SIGINT.
+/// </summary>
 internal static class Program
 {
-    private static int Main()
+    private const string Usage = "usage: branch-eni-sandbox --state-dir DIR [--seed FILE]";
+
+    private static async Task<int> Main(string[] args)
     {
-        Console.Error.WriteLine("branch-eni-sandbox: the emulators are not built yet");
-        return 2;
+        string? stateDir = null;
+        string? seedFile = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--state-dir" when i + 1 < args.Length:
+                    stateDir = args[++i];
+                    break;
+                case "--seed" when i + 1 < args.Length:
+                    seedFile = args[++i];
+                    break;
+                case "-h" or "--help":
+                    Console.WriteLine(Usage);
+                    return 0;
+                default:
+                    Console.Error.WriteLine($"branch-eni-sandbox: unexpected argument '{args[i]}'\n{Usage}");
+                    return 2;
+            }
+        }
+
+        if (stateDir is null)
+        {
+            Console.Error.WriteLine($"branch-eni-sandbox: --state-dir is required\n{Usage}");
+            return 2;
+        }
+
+        SandboxSeed seed;
+        try
+        {
+            seed = seedFile is null ? DefaultSeed.Create() : LoadSeed(seedFile);
+        }
+        catch (Exception e) when (e is IOException or JsonException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"branch-eni-sandbox: seed {seedFile}: {e.Message}");
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        SandboxHost host;
+        try
+        {
+            host = await SandboxHost.StartAsync(new SandboxOptions { Seed = seed, StateDirectory = Path.GetFullPath(stateDir) }).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"branch-eni-sandbox: {e.Message}");
+            return 2;
+        }
+
+        await using (host.ConfigureAwait(false))
+        {
+            var ep = host.Endpoints;
+            Console.WriteLine($"ec2 {ep.Ec2}\nimds {ep.Imds}\nkubernetes {ep.Kubernetes}\nadmin {ep.Admin}\nstate {Path.GetFullPath(stateDir)}");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.WriteLine("branch-eni-sandbox: stopping");
+            }
+        }
+
+        return 0;
     }
+
+    private static SandboxSeed LoadSeed(string path) =>
+        JsonSerializer.Deserialize(File.ReadAllText(path), SeedJsonContext.Default.SandboxSeed)
+        ?? throw new JsonException("the seed file is empty (null)");
 }

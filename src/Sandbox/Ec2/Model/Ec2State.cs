@@ -1,0 +1,125 @@
+using System.Net;
+using BranchEni.Sandbox.Seed;
+
+namespace BranchEni.Sandbox.Ec2.Model;
+
+/// <summary>
+/// The emulated account's EC2 world. Not thread-safe by itself: every caller holds <see cref="Gate"/> for the
+/// whole of one API action (validation, mutation and rendering), so each action is atomic like EC2's.
+/// Validation happens before any mutation, so a refused request changes nothing.
+/// </summary>
+internal sealed partial class Ec2State
+{
+    private readonly Dictionary<string, Subnet> _subnets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, SecurityGroup> _groups = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Instance> _instances = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, NetworkInterface> _enis = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, TrunkAssociation> _associations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InterfacePermission> _permissions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, InstanceTypeLimits> _types = InstanceTypes.Defaults();
+
+    public Ec2State(SandboxSeed seed)
+    {
+        AccountId = seed.AccountId;
+        Region = seed.Region;
+        Vpc = new Vpc(seed.Vpc.Id, seed.Vpc.CidrBlock);
+        AddressPool.ParseCidr(Vpc.CidrBlock);
+        foreach (var (name, limits) in seed.InstanceTypes)
+        {
+            _types[name] = new InstanceTypeLimits(limits.MaxInterfaces, limits.MaxBranches);
+        }
+
+        foreach (var s in seed.Subnets)
+        {
+            Require(s.Id.StartsWith("subnet-", StringComparison.Ordinal), $"subnet id '{s.Id}' must start with subnet-");
+            Require(_subnets.TryAdd(s.Id, new Subnet(s.Id, Vpc.Id, s.AvailabilityZone, new AddressPool(s.CidrBlock))),
+                $"subnet '{s.Id}' is seeded twice");
+        }
+
+        foreach (var g in seed.SecurityGroups)
+        {
+            Require(g.Id.StartsWith("sg-", StringComparison.Ordinal), $"security group id '{g.Id}' must start with sg-");
+            Require(_groups.TryAdd(g.Id, new SecurityGroup(g.Id, g.Name, g.Description, Vpc.Id)),
+                $"security group '{g.Id}' is seeded twice");
+        }
+
+        foreach (var i in seed.Instances)
+        {
+            AddInstance(i);
+        }
+
+        ImdsInstanceId = seed.ImdsInstanceId ?? seed.Instances.FirstOrDefault()?.Id;
+        Require(ImdsInstanceId is null || _instances.ContainsKey(ImdsInstanceId),
+            $"imdsInstanceId '{ImdsInstanceId}' is not a seeded instance");
+    }
+
+    public Lock Gate { get; } = new();
+    public string AccountId { get; }
+    public string Region { get; }
+    public Vpc Vpc { get; }
+    public string? ImdsInstanceId { get; set; }
+
+    public IEnumerable<Subnet> Subnets => _subnets.Values;
+    public IEnumerable<SecurityGroup> SecurityGroups => _groups.Values;
+    public IEnumerable<Instance> Instances => _instances.Values;
+    public IEnumerable<NetworkInterface> NetworkInterfaces => _enis.Values;
+    public IEnumerable<TrunkAssociation> Associations => _associations.Values;
+
+    /// <summary>Adds a running instance with its primary ENI at device index 0 (seeding and the admin endpoint).</summary>
+    public Instance AddInstance(InstanceSeed seed)
+    {
+        Require(seed.Id.StartsWith("i-", StringComparison.Ordinal), $"instance id '{seed.Id}' must start with i-");
+        Require(!_instances.ContainsKey(seed.Id), $"instance '{seed.Id}' already exists");
+        Require(_types.ContainsKey(seed.InstanceType), $"instance type '{seed.InstanceType}' is unknown (add it under instanceTypes)");
+        var subnet = _subnets.GetValueOrDefault(seed.SubnetId) ?? throw new ArgumentException($"instance '{seed.Id}': subnet '{seed.SubnetId}' is not seeded");
+        foreach (var g in seed.SecurityGroupIds)
+        {
+            Require(_groups.ContainsKey(g), $"instance '{seed.Id}': security group '{g}' is not seeded");
+        }
+
+        var ip = seed.PrivateIp is null ? null : IPAddress.Parse(seed.PrivateIp);
+        Require(ip is null || subnet.Pool.TryClaim(ip), $"instance '{seed.Id}': {seed.PrivateIp} is not a free address of {subnet.CidrBlock}");
+        ip ??= subnet.Pool.Allocate() ?? throw new ArgumentException($"subnet '{subnet.Id}' is full");
+        var eni = new NetworkInterface(seed.PrimaryEniId ?? Ec2Ids.New("eni"), subnet, seed.MacAddress ?? Ec2Ids.NewMac(), ip)
+        {
+            Description = "",
+            GroupIds = [.. seed.SecurityGroupIds],
+        };
+        Require(!_enis.ContainsKey(eni.Id), $"network interface '{eni.Id}' already exists");
+        var instance = new Instance(seed.Id, seed.InstanceType, subnet.Id, subnet.AvailabilityZone) { PrimaryEniId = eni.Id };
+        eni.Attachment = new Attachment(Ec2Ids.New("eni-attach"), instance.Id, 0, instance.LaunchTime) { DeleteOnTermination = true };
+        _enis.Add(eni.Id, eni);
+        _instances.Add(instance.Id, instance);
+        return instance;
+    }
+
+    public InstanceTypeLimits LimitsOf(Instance instance) => _types[instance.InstanceType];
+
+    public NetworkInterface Eni(string id) =>
+        _enis.GetValueOrDefault(id) ?? throw (id.StartsWith("eni-", StringComparison.Ordinal)
+            ? Ec2Exception.EniNotFound(id)
+            : Ec2Exception.MalformedEniId(id));
+
+    public Instance InstanceById(string id) => _instances.GetValueOrDefault(id) ?? throw Ec2Exception.InstanceNotFound(id);
+
+    public Subnet SubnetById(string id) => _subnets.GetValueOrDefault(id) ?? throw Ec2Exception.SubnetNotFound(id);
+
+    public SecurityGroup GroupById(string id) => _groups.GetValueOrDefault(id) ?? throw Ec2Exception.GroupNotFound(id);
+
+    public TrunkAssociation AssociationById(string id) =>
+        _associations.GetValueOrDefault(id) ?? throw Ec2Exception.AssociationNotFound(id);
+
+    public TrunkAssociation? AssociationOfBranch(string eniId) =>
+        _associations.Values.FirstOrDefault(a => a.BranchInterfaceId == eniId);
+
+    public IEnumerable<NetworkInterface> AttachedTo(string instanceId) =>
+        _enis.Values.Where(e => e.Attachment?.InstanceId == instanceId).OrderBy(e => e.Attachment!.DeviceIndex);
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException(message);
+        }
+    }
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using BranchEni.Sandbox.Admin;
+using BranchEni.Sandbox.Ec2;
+using BranchEni.Sandbox.Ec2.Model;
+using BranchEni.Sandbox.Ec2.Throttling;
+using BranchEni.Sandbox.Imds;
+using BranchEni.Sandbox.Kubernetes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace BranchEni.Sandbox.Hosting;
+
+/// <summary>
+/// The whole sandbox in one object: EC2, IMDS, the Kubernetes API and the admin endpoint, each its own Kestrel
+/// listener on 127.0.0.1 with an OS-chosen port, sharing one emulated world. Tests start it in process
+/// (<c>await using var sandbox = await SandboxHost.StartAsync();</c>); the executable wraps the same class.
+/// </summary>
+public sealed class SandboxHost : IAsyncDisposable, IDisposable
+{
+    private readonly List<WebApplication> _apps;
+    private readonly string? _stateDirectory;
+    private int _stopped;
+
+    private SandboxHost(List<WebApplication> apps, SandboxEndpoints endpoints, SandboxAdmin admin, KubernetesStore kubernetes, string? stateDirectory)
+    {
+        _apps = apps;
+        Endpoints = endpoints;
+        Admin = admin;
+        Kubernetes = kubernetes;
+        _stateDirectory = stateDirectory;
+    }
+
+    public SandboxEndpoints Endpoints { get; }
+
+    /// <summary>Faults, throttling, latency, call counts, EC2 snapshot, instances at runtime.</summary>
+    public SandboxAdmin Admin { get; }
+
+    internal KubernetesStore Kubernetes { get; }
+
+    /// <summary>Starts every listener, then (when a state directory is set) writes endpoints.json and kubeconfig.</summary>
+    public static async Task<SandboxHost> StartAsync(SandboxOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new SandboxOptions();
+        if (options.StateDirectory is { } dir && File.Exists(Path.Combine(dir, StateFiles.EndpointsFile)))
+        {
+            StateFiles.RemoveEndpoints(dir);
+        }
+
+        var state = new Ec2State(options.Seed);
+        var throttle = new Ec2Throttle(options.Throttling);
+        var kubernetes = new KubernetesStore(options.Seed);
+        var apps = new List<WebApplication>();
+        try
+        {
+            var ec2App = Build(apps, s => s.AddSingleton(state).AddSingleton(throttle).AddSingleton<Ec2Service>());
+            var ec2 = ec2App.Services.GetRequiredService<Ec2Service>();
+            ec2.Latency = options.Latency;
+            ec2.Faults = options.Faults;
+            ec2App.Run(ec2.HandleAsync);
+
+            var imds = new ImdsService(state);
+            Build(apps, _ => { }).Run(imds.HandleAsync);
+
+            var kubeApp = Build(apps, s => s.AddSingleton(kubernetes).AddSingleton<KubernetesService>());
+            kubeApp.Run(kubeApp.Services.GetRequiredService<KubernetesService>().HandleAsync);
+
+            var admin = new SandboxAdmin(state, ec2, throttle) { Latency = options.Latency, Faults = options.Faults };
+            Build(apps, _ => { }).Run(new AdminService(admin).HandleAsync);
+
+            foreach (var app in apps)
+            {
+                await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var urls = apps.Select(Address).ToList();
+            var endpoints = new SandboxEndpoints(urls[0], urls[1], urls[2], urls[3]);
+            if (options.StateDirectory is { } stateDirectory)
+            {
+                StateFiles.Write(stateDirectory, endpoints);
+            }
+
+            return new SandboxHost(apps, endpoints, admin, kubernetes, options.StateDirectory);
+        }
+        catch
+        {
+            foreach (var app in apps)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            throw;
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0)
+        {
+            return;
+        }
+
+        if (_stateDirectory is not null)
+        {
+            StateFiles.RemoveEndpoints(_stateDirectory);
+        }
+
+        Kubernetes.Shutdown();
+        foreach (var app in _apps)
+        {
+            await app.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        foreach (var app in _apps)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    private static WebApplication Build(List<WebApplication> apps, Action<IServiceCollection> services)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        services(builder.Services);
+        var app = builder.Build();
+        apps.Add(app);
+        return app;
+    }
+
+    private static Uri Address(WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First());
+    }
+}

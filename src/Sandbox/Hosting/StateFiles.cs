@@ -1,0 +1,82 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace BranchEni.Sandbox.Hosting;
+
+/// <summary>
+/// The files the process contract promises in the state directory: endpoints.json (for scripts and tests) and a
+/// kubeconfig for kubectl and KubernetesClient. Both are written atomically (temp file + rename), so a reader
+/// that sees endpoints.json sees a complete one, and its presence means every listener is ready.
+/// </summary>
+internal static class StateFiles
+{
+    public const string EndpointsFile = "endpoints.json";
+    public const string KubeconfigFile = "kubeconfig";
+    public const string Token = "branch-eni-sandbox";
+
+    public static void Write(string directory, SandboxEndpoints endpoints)
+    {
+        Directory.CreateDirectory(directory);
+        WriteAtomically(Path.Combine(directory, KubeconfigFile), Kubeconfig(endpoints.Kubernetes));
+        var json = JsonSerializer.Serialize(
+            new EndpointsDocument
+            {
+                Ec2 = Origin(endpoints.Ec2),
+                Imds = Origin(endpoints.Imds),
+                Kubernetes = Origin(endpoints.Kubernetes),
+                Admin = Origin(endpoints.Admin),
+            },
+            StateFilesJsonContext.Default.EndpointsDocument);
+        WriteAtomically(Path.Combine(directory, EndpointsFile), json + "\n");
+    }
+
+    /// <summary>Removes endpoints.json so nobody mistakes a stopped (or not yet ready) sandbox for a running one.</summary>
+    public static void RemoveEndpoints(string directory)
+    {
+        File.Delete(Path.Combine(directory, EndpointsFile));
+    }
+
+    public static string Kubeconfig(Uri server) =>
+        $"""
+        apiVersion: v1
+        kind: Config
+        clusters:
+        - name: branch-eni-sandbox
+          cluster:
+            server: {Origin(server)}
+        users:
+        - name: branch-eni-sandbox
+          user:
+            token: {Token}
+        contexts:
+        - name: branch-eni-sandbox
+          context:
+            cluster: branch-eni-sandbox
+            user: branch-eni-sandbox
+            namespace: default
+        current-context: branch-eni-sandbox
+        preferences: {"{}"}
+
+        """;
+
+    private static string Origin(Uri uri) => uri.GetLeftPart(UriPartial.Authority);
+
+    private static void WriteAtomically(string path, string content)
+    {
+        var temp = $"{path}.{Environment.ProcessId}.tmp";
+        File.WriteAllText(temp, content);
+        File.Move(temp, path, overwrite: true);
+    }
+}
+
+internal sealed class EndpointsDocument
+{
+    public string Ec2 { get; set; } = "";
+    public string Imds { get; set; } = "";
+    public string Kubernetes { get; set; } = "";
+    public string Admin { get; set; } = "";
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+[JsonSerializable(typeof(EndpointsDocument))]
+internal sealed partial class StateFilesJsonContext : JsonSerializerContext;
