@@ -1,0 +1,283 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+using Amazon.Runtime;
+using BranchEni.Agent.Ec2;
+using BranchEni.Agent.Kubernetes;
+using BranchEni.Agent.Observability;
+using BranchEni.Agent.Policy;
+using BranchEni.Contracts;
+using Serilog;
+
+namespace BranchEni.Agent.Branches;
+
+/// <summary>What the reconciler reads about the cluster (the informers' caches).</summary>
+internal interface IClusterView
+{
+    PodView? Pod(string uid);
+
+    IEnumerable<SecurityGroupPolicy> Policies { get; }
+
+    ServiceAccountView? ServiceAccount(string ns, string name);
+}
+
+/// <summary>
+/// Brings one pod (by UID) to where it should be: a live pod selected by a SecurityGroupPolicy (or asking for
+/// vpc.amazonaws.com/pod-eni) gets a VLAN, a branch ENI, its record and its annotation; a pod that is gone or finished
+/// has its branch released after the cooldown. Called by the work queue, one call per pod at a time.
+/// </summary>
+internal sealed class PodReconciler(
+    BranchTable table,
+    BranchProvisioner provisioner,
+    NodeRecords records,
+    Trunk trunk,
+    IClusterView cluster,
+    KubeApi api,
+    EventSink events,
+    WorkQueue queue,
+    AgentMetrics metrics,
+    TimeSpan cooldown,
+    ILogger log)
+{
+    private readonly ConcurrentDictionary<string, long> _firstSeen = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _waitingForVlan = new(StringComparer.Ordinal);
+
+    /// <summary>Counts how often a pod's annotation was written (tests check "annotated once").</summary>
+    internal ConcurrentDictionary<string, int> AnnotationWrites { get; } = new(StringComparer.Ordinal);
+
+    public void Seen(string uid) => _firstSeen.TryAdd(uid, Stopwatch.GetTimestamp());
+
+    public async Task ReconcileAsync(string uid, CancellationToken ct)
+    {
+        try
+        {
+            var pod = cluster.Pod(uid);
+            if (pod is null || pod.Finished)
+            {
+                await ReleaseAsync(uid, ct).ConfigureAwait(false);
+                return;
+            }
+
+            if (pod.HostNetwork)
+            {
+                return;
+            }
+
+            await ProvisionAsync(pod, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or Ec2AnswerException or HttpRequestException
+                                      or k8s.Autorest.HttpOperationException or IOException or BranchEniFormatException)
+        {
+            var failures = _failures.AddOrUpdate(uid, 1, (_, n) => n + 1);
+            var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 200 * Math.Pow(2, Math.Min(failures, 8))));
+            log.Warning("Pod {PodUid}: {Error}; retrying in {DelayMs} ms", uid, e.Message, (int)delay.TotalMilliseconds);
+            if (cluster.Pod(uid) is { } pod)
+            {
+                await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed, $"branch ENI: {e.Message}", ct).ConfigureAwait(false);
+            }
+
+            queue.EnqueueAfter(uid, delay, ct);
+        }
+    }
+
+    private async Task ProvisionAsync(PodView pod, CancellationToken ct)
+    {
+        var entry = table.Get(pod.Uid);
+        if (entry is null)
+        {
+            entry = await StartAsync(pod, ct).ConfigureAwait(false);
+            if (entry is null)
+            {
+                return;
+            }
+        }
+        else if (entry.PodName != pod.Name || entry.PodNamespace != pod.Namespace)
+        {
+            entry = entry with { PodNamespace = pod.Namespace, PodName = pod.Name };
+            table.Set(entry);
+        }
+
+        if (!entry.IsComplete)
+        {
+            try
+            {
+                entry = await provisioner.CompleteAsync(entry, entry.EniId is null ? GroupsFor(pod).GroupIds : [], ct).ConfigureAwait(false);
+            }
+            catch when (table.Get(pod.Uid) is { EniId: null } unstarted)
+            {
+                // Nothing exists in EC2 for it: give the VLAN back so other pods are not starved while this one retries.
+                table.Remove(unstarted);
+                throw;
+            }
+        }
+
+        await PublishAsync(pod, entry, ct).ConfigureAwait(false);
+        _failures.TryRemove(pod.Uid, out _);
+    }
+
+    /// <summary>Decides whether the pod gets a branch and takes its VLAN; null when it gets none (yet).</summary>
+    private async Task<BranchEntry?> StartAsync(PodView pod, CancellationToken ct)
+    {
+        var selection = GroupsFor(pod);
+        if (selection.GroupIds.Count == 0)
+        {
+            if (pod.RequestsPodEni && _waitingForVlan.TryAdd(pod.Uid, false))
+            {
+                await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed,
+                    $"the pod requests {PodView.PodEniResource} but no SecurityGroupPolicy in namespace {pod.Namespace} selects it", ct).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        var vlan = table.Vlans.TryAllocate();
+        if (vlan is null)
+        {
+            if (_waitingForVlan.TryAdd(pod.Uid, true))
+            {
+                log.Information("Pod {Namespace}/{Pod} waits: all {Limit} branch ENIs of this node are in use", pod.Namespace, pod.Name, table.Vlans.Limit);
+                await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed,
+                    $"node is at its branch ENI limit ({table.Vlans.Limit}); the pod waits for one to be released", ct).ConfigureAwait(false);
+            }
+
+            return null;
+        }
+
+        _waitingForVlan.TryRemove(pod.Uid, out _);
+        Seen(pod.Uid);
+        var entry = new BranchEntry { PodUid = pod.Uid, PodNamespace = pod.Namespace, PodName = pod.Name, VlanId = vlan.Value };
+        table.Set(entry);
+        await events.PodAsync(pod, "Normal", EventSink.SecurityGroupRequested,
+            $"security groups [{string.Join(", ", selection.GroupIds)}] from SecurityGroupPolicy {string.Join(", ", selection.Policies)}", ct).ConfigureAwait(false);
+        return entry;
+    }
+
+    /// <summary>Writes the record (authoritative) and then the annotation, each only when it differs.</summary>
+    private async Task PublishAsync(PodView pod, BranchEntry entry, CancellationToken ct)
+    {
+        var info = new BranchEniInfo
+        {
+            EniId = entry.EniId,
+            IfAddress = entry.MacAddress,
+            PrivateIp = entry.PrivateIp,
+            Ipv6Addr = "",
+            VlanId = entry.VlanId,
+            SubnetCidr = trunk.SubnetCidr,
+            SubnetV6Cidr = "",
+            AssociationId = entry.AssociationId,
+        };
+
+        // Refuse to publish what the CNI would refuse to read.
+        BranchEniParser.Parse(info);
+        var record = new PodRecord
+        {
+            EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
+            SubnetCidr = info.SubnetCidr, SubnetV6Cidr = info.SubnetV6Cidr, AssociationId = info.AssociationId,
+            PodNamespace = pod.Namespace, PodName = pod.Name, PodUid = pod.Uid,
+        };
+        if (records.ReadPodOrNull(pod.Uid) != record)
+        {
+            records.WritePod(record);
+        }
+
+        var annotation = JsonSerializer.Serialize(new List<BranchEniInfo> { info }, ContractsJsonContext.Default.ListBranchEniInfo);
+        if (pod.PodEniAnnotation == annotation)
+        {
+            return;
+        }
+
+        if (pod.PodEniAnnotation is not null)
+        {
+            log.Warning("Pod {Namespace}/{Pod} carries a pod-eni annotation the agent did not write; replacing it with the record's", pod.Namespace, pod.Name);
+        }
+
+        try
+        {
+            await api.PatchPodAnnotationAsync(pod.Namespace, pod.Name, pod.Uid, PodView.PodEniAnnotationKey, annotation, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (KubeApi.IsStatus(e, HttpStatusCode.NotFound) || KubeApi.IsStatus(e, HttpStatusCode.Conflict))
+        {
+            // The pod is gone or its name now belongs to another pod (uid precondition): the watch brings the delete.
+            log.Information("Pod {Namespace}/{Pod} ({PodUid}) vanished before its annotation was written", pod.Namespace, pod.Name, pod.Uid);
+            return;
+        }
+
+        AnnotationWrites.AddOrUpdate(pod.Uid, 1, (_, n) => n + 1);
+        if (_firstSeen.TryRemove(pod.Uid, out var seen))
+        {
+            metrics.ObservePodAnnotated(Stopwatch.GetElapsedTime(seen));
+        }
+
+        await events.PodAsync(pod, "Normal", EventSink.ResourceAllocated,
+            $"branch ENI {entry.EniId} ({entry.PrivateIp}) on VLAN {entry.VlanId} of trunk {trunk.EniId}", ct).ConfigureAwait(false);
+    }
+
+    private async Task ReleaseAsync(string uid, CancellationToken ct)
+    {
+        _waitingForVlan.TryRemove(uid, out _);
+        _firstSeen.TryRemove(uid, out _);
+        var entry = table.Get(uid);
+        if (entry is null)
+        {
+            records.DeletePod(uid);
+            return;
+        }
+
+        var now = DateTime.UtcNow;
+        if (entry.ReleaseAt is null)
+        {
+            entry = entry with { ReleaseAt = now + cooldown };
+            table.Set(entry);
+            log.Information("Pod {Namespace}/{Pod} is gone; branch ENI {EniId} is released after {Seconds} s", entry.PodNamespace, entry.PodName, entry.EniId, cooldown.TotalSeconds);
+        }
+
+        if (entry.ReleaseAt > now)
+        {
+            queue.EnqueueAfter(uid, entry.ReleaseAt.Value - now, ct);
+            return;
+        }
+
+        await provisioner.ReleaseAsync(entry, ct).ConfigureAwait(false);
+        table.Remove(entry);
+        records.DeletePod(uid);
+        _failures.TryRemove(uid, out _);
+        foreach (var waiting in _waitingForVlan.Where(w => w.Value).Select(w => w.Key))
+        {
+            queue.Enqueue(waiting);
+        }
+    }
+
+    /// <summary>Pods that could not start (no policy yet, no free VLAN) are looked at again when policies change.</summary>
+    public void RetryWaiting()
+    {
+        foreach (var uid in _waitingForVlan.Keys)
+        {
+            _waitingForVlan.TryRemove(uid, out _);
+            queue.Enqueue(uid);
+        }
+    }
+
+    private SecurityGroupSelection GroupsFor(PodView pod)
+    {
+        var sa = cluster.ServiceAccount(pod.Namespace, pod.ServiceAccount);
+        return SecurityGroupMatcher.Select(new PodFacts(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels), cluster.Policies);
+    }
+}
+
+internal static class NodeRecordsExtensions
+{
+    /// <summary>The pod's record, or null when absent or unreadable (it is then rewritten).</summary>
+    public static PodRecord? ReadPodOrNull(this NodeRecords records, string uid)
+    {
+        try
+        {
+            return records.ReadPod(uid);
+        }
+        catch (InvalidDataException)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,14 @@
+using System.Text.Json.Serialization;
+
+namespace BranchEni.Agent.Kubernetes;
+
+internal sealed record PodAnnotationPatchMetadata(
+    [property: JsonPropertyName("uid")] string Uid,
+    [property: JsonPropertyName("annotations")] Dictionary<string, string> Annotations);
+
+internal sealed record PodAnnotationPatch([property: JsonPropertyName("metadata")] PodAnnotationPatchMetadata Metadata);
+
+/// <summary>Source-generated JSON for the patch bodies the agent sends.</summary>
+[JsonSerializable(typeof(PodAnnotationPatch))]
+[JsonSerializable(typeof(Dictionary<string, Dictionary<string, Dictionary<string, string>>>))]
+internal sealed partial class KubeJsonContext : JsonSerializerContext;

@@ -1,0 +1,102 @@
+using System.Text.Json;
+
+namespace BranchEni.Agent.Kubernetes;
+
+/// <summary>The parts of a pod the agent decides on, read straight from the API's JSON (no full model kept: the
+/// agent holds every pod of its node in memory).</summary>
+internal sealed record PodView(
+    string Uid,
+    string Namespace,
+    string Name,
+    IReadOnlyDictionary<string, string> Labels,
+    string? PodEniAnnotation,
+    string ServiceAccount,
+    string? Phase,
+    bool HostNetwork,
+    bool RequestsPodEni)
+{
+    public const string PodEniResource = "vpc.amazonaws.com/pod-eni";
+    public const string PodEniAnnotationKey = "vpc.amazonaws.com/pod-eni";
+
+    /// <summary>Succeeded or Failed: its sandbox is gone for good, its branch can be released.</summary>
+    public bool Finished => Phase is "Succeeded" or "Failed";
+
+    public static PodView Parse(JsonElement pod)
+    {
+        var metadata = pod.GetProperty("metadata");
+        var spec = pod.TryGetProperty("spec", out var s) ? s : default;
+        return new PodView(
+            Str(metadata, "uid") ?? throw new FormatException("pod has no metadata.uid"),
+            Str(metadata, "namespace") ?? throw new FormatException("pod has no metadata.namespace"),
+            Str(metadata, "name") ?? throw new FormatException("pod has no metadata.name"),
+            Map(metadata, "labels"),
+            Map(metadata, "annotations").TryGetValue(PodEniAnnotationKey, out var a) ? a : null,
+            (spec.ValueKind == JsonValueKind.Object ? Str(spec, "serviceAccountName") : null) ?? "default",
+            pod.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object ? Str(status, "phase") : null,
+            spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("hostNetwork", out var h) && h.ValueKind == JsonValueKind.True,
+            spec.ValueKind == JsonValueKind.Object && RequestsResource(spec));
+    }
+
+    private static bool RequestsResource(JsonElement spec)
+    {
+        if (!spec.TryGetProperty("containers", out var containers) || containers.ValueKind != JsonValueKind.Array)
+        {
+            return false;
+        }
+
+        foreach (var container in containers.EnumerateArray())
+        {
+            if (container.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Object
+                && (Map(resources, "limits").ContainsKey(PodEniResource) || Map(resources, "requests").ContainsKey(PodEniResource)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    internal static string? Str(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    internal static Dictionary<string, string> Map(JsonElement obj, string name)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var p in v.EnumerateObject())
+            {
+                // Quantities may come as numbers in hand-written objects; keep their text.
+                map[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
+            }
+        }
+
+        return map;
+    }
+}
+
+/// <summary>A service account's labels (for serviceAccountSelector).</summary>
+internal sealed record ServiceAccountView(string Namespace, string Name, IReadOnlyDictionary<string, string> Labels)
+{
+    public static ServiceAccountView Parse(JsonElement sa)
+    {
+        var metadata = sa.GetProperty("metadata");
+        return new ServiceAccountView(PodView.Str(metadata, "namespace") ?? "", PodView.Str(metadata, "name") ?? "", PodView.Map(metadata, "labels"));
+    }
+}
+
+/// <summary>The node's extended resource and trunk label as last seen.</summary>
+internal sealed record NodeView(string Name, string? PodEniCapacity, string? HasTrunkLabel)
+{
+    public const string HasTrunkLabelKey = "vpc.amazonaws.com/has-trunk-attached";
+
+    public static NodeView Parse(JsonElement node)
+    {
+        var metadata = node.GetProperty("metadata");
+        var capacity = node.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object
+            ? PodView.Map(status, "capacity") : [];
+        return new NodeView(PodView.Str(metadata, "name") ?? "",
+            capacity.TryGetValue(PodView.PodEniResource, out var c) ? c : null,
+            PodView.Map(metadata, "labels").TryGetValue(HasTrunkLabelKey, out var l) ? l : null);
+    }
+}

@@ -1,0 +1,66 @@
+using System.Net;
+using System.Text;
+using Serilog;
+
+namespace BranchEni.Agent.Observability;
+
+/// <summary>
+/// /healthz (the process and its loops are alive), /readyz (trunk ready and informers synced), /metrics (Prometheus
+/// text) on a loopback address. HttpListener keeps the agent off ASP.NET (smaller, faster start, lower RSS).
+/// </summary>
+internal sealed class HealthServer(IPEndPoint endpoint, AgentMetrics metrics, Func<bool> healthy, Func<string?> notReadyReason, ILogger log) : IDisposable
+{
+    private readonly HttpListener _listener = new();
+
+    public void Start()
+    {
+        _listener.Prefixes.Add($"http://{endpoint}/");
+        _listener.Start();
+        log.Information("Serving /healthz, /readyz, /metrics on http://{Endpoint}/", endpoint.ToString());
+    }
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        using var registration = ct.Register(_listener.Stop);
+        while (!ct.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            try
+            {
+                Answer(context);
+            }
+            catch (Exception e) when (e is HttpListenerException or IOException)
+            {
+                log.Debug("Health request failed: {Error}", e.Message);
+            }
+        }
+    }
+
+    private void Answer(HttpListenerContext context)
+    {
+        var (status, body, type) = context.Request.Url?.AbsolutePath switch
+        {
+            "/healthz" => healthy() ? (200, "ok\n", "text/plain") : (503, "unhealthy\n", "text/plain"),
+            "/readyz" => notReadyReason() is { } why ? (503, why + "\n", "text/plain") : (200, "ready\n", "text/plain"),
+            "/metrics" => (200, metrics.Render(), "text/plain; version=0.0.4"),
+            _ => (404, "not found\n", "text/plain"),
+        };
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = type;
+        context.Response.ContentLength64 = bytes.Length;
+        context.Response.OutputStream.Write(bytes);
+        context.Response.Close();
+    }
+
+    public void Dispose() => ((IDisposable)_listener).Dispose();
+}
