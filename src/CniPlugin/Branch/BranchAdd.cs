@@ -125,7 +125,8 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
         CreateVlan(host, new VlanSpec
         {
-            Name = layout.VlanLink, ParentIndex = trunk.Index, VlanId = layout.VlanId, Mac = layout.BranchMac, Mtu = layout.Mtu,
+            // No MTU: a VLAN link cannot exceed its trunk's (EINVAL), and inheriting it is what the VPC carries.
+            Name = layout.VlanLink, ParentIndex = trunk.Index, VlanId = layout.VlanId, Mac = layout.BranchMac,
         });
         undo.Push("vlan", () => DeleteVlanIfOurs());
         var vlan = host.GetLink(layout.VlanLink);
