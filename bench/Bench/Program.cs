@@ -14,6 +14,7 @@ internal static class Program
         var write = args.SkipWhile(a => a != "--write").Skip(1).FirstOrDefault();
         var rows = new List<Measurement>();
         rows.AddRange(StartupBench.Run());
+        rows.AddRange(NetlinkBench.Run());
 
         var table = Render(rows);
         Console.Write(table);
