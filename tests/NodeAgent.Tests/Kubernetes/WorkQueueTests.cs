@@ -1,0 +1,92 @@
+using System.Collections.Concurrent;
+using BranchEni.Agent.Kubernetes;
+
+namespace BranchEni.Agent.Tests.Kubernetes;
+
+public sealed class WorkQueueTests
+{
+    [Fact]
+    public async Task A_key_is_never_processed_twice_at_once_and_a_change_during_processing_is_not_lost()
+    {
+        var queue = new WorkQueue();
+        var inFlight = new ConcurrentDictionary<string, int>();
+        var overlaps = 0;
+        var processed = new ConcurrentDictionary<string, int>();
+        using var stop = new CancellationTokenSource();
+        var run = queue.RunAsync(4, async (key, _) =>
+        {
+            if (inFlight.AddOrUpdate(key, 1, (_, n) => n + 1) > 1)
+            {
+                Interlocked.Increment(ref overlaps);
+            }
+
+            processed.AddOrUpdate(key, 1, (_, n) => n + 1);
+            await Task.Delay(20);
+            inFlight.AddOrUpdate(key, 0, (_, n) => n - 1);
+        }, stop.Token, CancellationToken.None);
+
+        for (var round = 0; round < 10; round++)
+        {
+            foreach (var key in new[] { "a", "b", "c" })
+            {
+                queue.Enqueue(key);
+            }
+
+            await Task.Delay(5);
+        }
+
+        while (queue.Pending > 0 || inFlight.Values.Any(v => v > 0))
+        {
+            await Task.Delay(10);
+        }
+
+        await stop.CancelAsync();
+        await run;
+        Assert.Equal(0, overlaps);
+        Assert.All(new[] { "a", "b", "c" }, k => Assert.InRange(processed[k], 2, 10));
+    }
+
+    [Fact]
+    public async Task Keys_queued_twice_before_a_worker_takes_them_run_once()
+    {
+        var queue = new WorkQueue();
+        queue.Enqueue("x");
+        queue.Enqueue("x");
+        queue.Enqueue("y");
+        var seen = new ConcurrentBag<string>();
+        using var stop = new CancellationTokenSource();
+        var run = queue.RunAsync(1, (key, _) =>
+        {
+            seen.Add(key);
+            return Task.CompletedTask;
+        }, stop.Token, CancellationToken.None);
+        while (seen.Count < 2)
+        {
+            await Task.Delay(5);
+        }
+
+        await Task.Delay(50);
+        await stop.CancelAsync();
+        await run;
+        Assert.Equal(["x", "y"], seen.Order());
+    }
+
+    [Fact]
+    public async Task Delayed_keys_arrive_after_the_delay()
+    {
+        var queue = new WorkQueue();
+        var at = new TaskCompletionSource<DateTime>();
+        using var stop = new CancellationTokenSource();
+        var start = DateTime.UtcNow;
+        queue.EnqueueAfter("later", TimeSpan.FromMilliseconds(150), stop.Token);
+        var run = queue.RunAsync(1, (_, _) =>
+        {
+            at.TrySetResult(DateTime.UtcNow);
+            return Task.CompletedTask;
+        }, stop.Token, CancellationToken.None);
+        var when = await at.Task.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.True(when - start >= TimeSpan.FromMilliseconds(140));
+        await stop.CancelAsync();
+        await run;
+    }
+}
