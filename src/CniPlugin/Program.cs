@@ -106,7 +106,7 @@ internal static class Program
         }
         catch (JsonException e)
         {
-            throw new CniException(CniErrorCode.DecodeFailure, "the network configuration on stdin is not valid JSON", e.Message);
+            throw new CniException(CniErrorCode.DecodeFailure, $"the network configuration does not decode at {e.Path ?? "$"}", e.Message);
         }
     }
 }

@@ -19,7 +19,8 @@ public static class PluginProcess
     }
 
     public static Outcome Run(string nodeNs, string command, string config, string containerId, string? netns,
-        string? cniArgs = null, string ifName = "eth0", IReadOnlyDictionary<string, string>? extraEnv = null)
+        string? cniArgs = null, string ifName = "eth0", IReadOnlyDictionary<string, string>? extraEnv = null,
+        IReadOnlyList<string>? unset = null)
     {
         var env = new Dictionary<string, string>
         {
@@ -38,6 +39,11 @@ public static class PluginProcess
         foreach (var (k, v) in extraEnv ?? new Dictionary<string, string>())
         {
             env[k] = v;
+        }
+
+        foreach (var name in unset ?? [])
+        {
+            env.Remove(name);
         }
 
         var (code, stdout, stderr) = Shell.Exec("/usr/sbin/ip", ["netns", "exec", nodeNs, RepoPaths.RequireCniBinary()], config, env);
