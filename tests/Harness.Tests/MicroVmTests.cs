@@ -51,6 +51,15 @@ public sealed class MicroVmTests
     }
 
     [Fact]
+    public async Task TheCheckoutIsVisibleAtItsOwnPathEvenWhenItLivesUnderTmp()
+    {
+        // The guest's /tmp is a fresh tmpfs; run.sh shares a checkout living there again at its path.
+        var result = (await MicroVm.RunAsync($"test -f '{RepoPaths.Root}/Cni.sln' && echo visible; touch /tmp/scratch && echo tmp-writable")).EnsureSuccess();
+
+        Assert.Equal("visible\ntmp-writable\n", result.Stdout);
+    }
+
+    [Fact]
     public async Task JobThatOverrunsItsTimeoutFailsLoudlyWithTheConsoleLog()
     {
         var job = new MicroVmJob("sleep 600") { Timeout = TimeSpan.FromSeconds(30) };

@@ -24,6 +24,15 @@ mount -t devpts devpts /newroot/dev/pts
 mount -t tmpfs tmpfs /newroot/tmp
 mount -t tmpfs tmpfs /newroot/run
 mkdir -p /newroot/run/job /newroot/run/netns
+# A checkout under /tmp or /run comes as its own share (run.sh), mounted back at its path over the fresh tmpfs.
+for arg in $(cat /proc/cmdline); do
+  case "$arg" in
+    branch_eni.repo=*)
+      repo=${arg#branch_eni.repo=}
+      mkdir -p "/newroot$repo"
+      mount -t 9p -o "$opts,ro" repo "/newroot$repo" || echo "microvm: cannot mount the checkout at $repo" ;;
+  esac
+done
 if ! mount -t 9p -o "$opts" job /newroot/run/job; then
   echo "microvm: cannot mount the job folder"; poweroff -f
 fi

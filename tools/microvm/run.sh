@@ -31,14 +31,25 @@ while :; do
   sleep 1; waited=$((waited + 1))
 done
 
+# The guest mounts fresh tmpfs on /tmp and /run, which would hide a checkout living there (CI may clone into /tmp):
+# share such a checkout again at its own path, read-only.
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+extra=()
+append="console=ttyS0 quiet loglevel=3 panic=-1"
+case "$repo" in
+  /tmp/*|/run/*)
+    extra=(-virtfs "local,path=$repo,mount_tag=repo,security_model=none,readonly=on,multidevs=remap")
+    append="$append branch_eni.repo=$repo" ;;
+esac
+
 # KVM is present on these machines but fails (MSR error): TCG only.
 timeout -k 5 "$timeout_s" qemu-system-x86_64 \
   -accel tcg -cpu max -m "${BRANCH_ENI_VM_MEMORY:-1024}" -smp "${BRANCH_ENI_VM_CPUS:-1}" \
   -display none -monitor none -serial "file:$job/console.log" -no-reboot -nic none \
   -kernel "$kit/vmlinuz" -initrd "$kit/initramfs.gz" \
-  -append "console=ttyS0 quiet loglevel=3 panic=-1" \
+  -append "$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-  -virtfs "local,path=$job,mount_tag=job,security_model=none,multidevs=remap" \
+  -virtfs "local,path=$job,mount_tag=job,security_model=none,multidevs=remap" "${extra[@]}" \
   </dev/null >"$job/qemu.log" 2>&1 || true
 
 [ -f "$job/stdout" ] && cat "$job/stdout"
