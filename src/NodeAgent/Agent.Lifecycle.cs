@@ -32,22 +32,31 @@ internal sealed partial class Agent
         }
     }
 
-    /// <summary>The trunk's link up and the node's kernel settings. A failure here is reported and leaves the trunk
-    /// record without a link name (the CNI then finds the link by MAC itself); it does not stop branch provisioning.</summary>
-    private async Task<string?> PrepareNodeAsync(Trunk trunk, InstanceIdentity identity, CancellationToken ct)
+    /// <summary>The trunk's link up and the node's kernel settings, retried until they work: a hot-attached ENI can
+    /// take a while to show up as a device. Branch provisioning does not wait for it; readiness (and so the CNI
+    /// install) does. The first failure is posted as a node event.</summary>
+    private async Task PrepareNodeAsync(Trunk trunk, InstanceIdentity identity, CancellationToken ct)
     {
         var node = new NodePreparer(options.NetworkNamespace, log);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            var link = await node.BringUpTrunkAsync(trunk.MacAddress, options.TrunkLinkWait, ct).ConfigureAwait(false);
-            node.PrepareNode(identity.PrimaryMac, options.EnforcingMode, options.DisableTcpEarlyDemux);
-            return link;
-        }
-        catch (Exception e) when (e is NodePreparationException or Netlink.NetlinkException or IOException or UnauthorizedAccessException)
-        {
-            log.Error("Node preparation failed: {Error}", e.Message);
-            await Events.NodeAsync(options.NodeName!, "Warning", "TrunkLinkNotReady", $"node preparation failed: {e.Message}", ct).ConfigureAwait(false);
-            return null;
+            try
+            {
+                var link = await node.BringUpTrunkAsync(trunk.MacAddress, options.TrunkLinkWait, ct).ConfigureAwait(false);
+                node.PrepareNode(identity.PrimaryMac, options.EnforcingMode, options.DisableTcpEarlyDemux);
+                Records.WriteTrunk(new Contracts.TrunkRecord(trunk.EniId, trunk.MacAddress, link));
+                return;
+            }
+            catch (Exception e) when (e is NodePreparationException or Netlink.NetlinkException or IOException or UnauthorizedAccessException)
+            {
+                log.Error("Node preparation failed (attempt {Attempt}): {Error}", attempt, e.Message);
+                if (attempt == 1)
+                {
+                    await Events.NodeAsync(options.NodeName!, "Warning", "TrunkLinkNotReady", $"node preparation failed: {e.Message}", ct).ConfigureAwait(false);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), ct).ConfigureAwait(false);
+            }
         }
     }
 

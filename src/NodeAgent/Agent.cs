@@ -96,8 +96,9 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         var trunk = await RetryAsync("find or create the trunk ENI",
             ct => new TrunkManager(gateway, identity, options.ClusterName!, log).EnsureAsync(limit, ct), stop).ConfigureAwait(false);
         Trunk = trunk;
-        var linkName = await PrepareNodeAsync(trunk, identity, stop).ConfigureAwait(false);
-        Records.WriteTrunk(new TrunkRecord(trunk.EniId, trunk.MacAddress, linkName));
+        // Until the link is found the CNI finds the trunk by MAC itself; readiness waits for the link (PrepareNodeAsync).
+        Records.WriteTrunk(new TrunkRecord(trunk.EniId, trunk.MacAddress, null));
+        var nodePrepared = PrepareNodeAsync(trunk, identity, stop);
 
         var table = new BranchTable(new VlanAllocator(limit.Branches!.Value));
         Table = table;
@@ -111,11 +112,11 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             return true;
         }, stop).ConfigureAwait(false);
 
-        await RunBranchesAsync(cluster, provisioner, trunk, limit.Branches.Value, stop, abort).ConfigureAwait(false);
+        await RunBranchesAsync(cluster, provisioner, trunk, limit.Branches.Value, nodePrepared, stop, abort).ConfigureAwait(false);
     }
 
     private async Task RunBranchesAsync(ClusterView cluster, BranchProvisioner provisioner, Trunk trunk, int capacity,
-        CancellationToken stop, CancellationToken abort)
+        Task nodePrepared, CancellationToken stop, CancellationToken abort)
     {
         var queue = new WorkQueue();
         var reconciler = new PodReconciler(Table!, provisioner, Records, trunk, cluster, clients.Kube, Events, queue, Metrics, options.Cooldown, log);
@@ -138,6 +139,8 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
 
         var workers = queue.RunAsync(options.Workers, reconciler.ReconcileAsync, stop, abort);
         var gc = CollectGarbageAsync(cluster, stop);
+        _notReady = "trunk link not found on the node yet";
+        await nodePrepared.ConfigureAwait(false);
         await BecomeReadyAsync(stop).ConfigureAwait(false);
         await Task.WhenAll(informers, nodeLoop, workers, gc).ConfigureAwait(false);
     }

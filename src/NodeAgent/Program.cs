@@ -1,3 +1,4 @@
+using System.CommandLine;
 using BranchEni.Agent.Configuration;
 
 namespace BranchEni.Agent;
@@ -6,5 +7,8 @@ namespace BranchEni.Agent;
 internal static class Program
 {
     private static Task<int> Main(string[] args) =>
-        AgentCommandLine.Build(AgentHost.RunFromCommandLineAsync, Environment.GetEnvironmentVariable).Parse(args).InvokeAsync();
+        AgentCommandLine.Build(AgentHost.RunFromCommandLineAsync, Environment.GetEnvironmentVariable)
+            .Parse(args)
+            // SIGTERM cancels `run`'s token; give in-flight EC2 operations their grace (Agent.ShutdownGrace) before exit.
+            .InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) });
 }
