@@ -133,6 +133,9 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+        // The SandboxHost owner decides when to stop; the default console lifetime would also react to SIGTERM/SIGINT
+        // once per listener and race our own orderly shutdown.
+        builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, OwnerLifetime>();
         services(builder.Services);
         var app = builder.Build();
         apps.Add(app);
@@ -143,5 +146,12 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new Uri(addresses.First());
+    }
+
+    private sealed class OwnerLifetime : Microsoft.Extensions.Hosting.IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }

@@ -75,7 +75,7 @@ internal static class DescribeActions
         var matches = EniFilters.Compile(r.Filters());
         var selected = ids.Count > 0 ? ids.Distinct(StringComparer.Ordinal).Select(state.Eni).ToList() : state.NetworkInterfaces.ToList();
         var (page, next) = Paging.Page(selected.Where(matches), e => e.Id, maxResults, r.Optional("NextToken"), 5, 1000);
-        return Response(r.Action, requestId, Set("networkInterfaceSet", page, e => Render.Eni(state, e)), E("nextToken", next));
+        return Response(r.Action, requestId, Set("networkInterfaceSet", page, e => Render.Eni(state, e)), Opt("nextToken", next));
     }
 
     public static XDocument Instances(Ec2State state, Ec2Request r, string requestId)
@@ -101,7 +101,7 @@ internal static class DescribeActions
                 E("groupSet"),
                 Set("instancesSet", [i], x => Render.Instance(state, x)),
             ]),
-            E("nextToken", next));
+            Opt("nextToken", next));
     }
 
     public static XDocument Subnets(Ec2State state, Ec2Request r, string requestId)
@@ -126,7 +126,7 @@ internal static class DescribeActions
                 E("ipv6CidrBlockAssociationSet"),
                 E("tagSet"),
             ]),
-            E("nextToken", next));
+            Opt("nextToken", next));
     }
 
     public static XDocument SecurityGroups(Ec2State state, Ec2Request r, string requestId)
@@ -158,6 +158,6 @@ internal static class DescribeActions
                 E("ipPermissionsEgress"),
                 E("tagSet"),
             ]),
-            E("nextToken", next));
+            Opt("nextToken", next));
     }
 }

@@ -20,7 +20,7 @@ internal static class InterfaceActions
         var eni = state.CreateNetworkInterface(
             r.Required("SubnetId"), r.List("SecurityGroupId"), r.Optional("Description"), type,
             r.Optional("PrivateIpAddress"), r.TagSpecifications("network-interface"));
-        return Response(r.Action, requestId, E("networkInterface", Render.Eni(state, eni)), E("clientToken", r.Optional("ClientToken")));
+        return Response(r.Action, requestId, E("networkInterface", Render.Eni(state, eni)), Opt("clientToken", r.Optional("ClientToken")));
     }
 
     public static XDocument Attach(Ec2State state, Ec2Request r, string requestId)
@@ -67,9 +67,9 @@ internal static class InterfaceActions
         return Response(r.Action, requestId, E("interfacePermission",
             E("networkInterfacePermissionId", p.Id),
             E("networkInterfaceId", p.NetworkInterfaceId),
-            E("awsAccountId", p.AwsAccountId),
-            E("awsService", p.AwsService),
+            Opt("awsAccountId", p.AwsAccountId),
+            Opt("awsService", p.AwsService),
             E("permission", p.Permission),
-            E("permissionState", E("state", "GRANTED"))));
+            E("permissionState", E("state", "granted"))));
     }
 }

@@ -116,6 +116,6 @@ internal static class Render
     private static System.Xml.Linq.XElement Groups(Ec2State state, IEnumerable<string> groupIds) =>
         Set("groupSet", groupIds, id => [
             E("groupId", id),
-            E("groupName", state.SecurityGroups.FirstOrDefault(g => g.Id == id)?.Name),
+            Opt("groupName", state.SecurityGroups.FirstOrDefault(g => g.Id == id)?.Name),
         ]);
 }

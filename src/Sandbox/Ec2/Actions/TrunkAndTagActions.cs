@@ -27,13 +27,13 @@ internal static class TrunkAndTagActions
         }
 
         var association = state.Associate(r.Required("BranchInterfaceId"), r.Required("TrunkInterfaceId"), r.Int("VlanId"));
-        return Response(r.Action, requestId, E("interfaceAssociation", Render.Association(association)), E("clientToken", r.Optional("ClientToken")));
+        return Response(r.Action, requestId, E("interfaceAssociation", Render.Association(association)), Opt("clientToken", r.Optional("ClientToken")));
     }
 
     public static XDocument Disassociate(Ec2State state, Ec2Request r, string requestId)
     {
         state.Disassociate(r.Required("AssociationId"));
-        return Response(r.Action, requestId, E("return", "true"), E("clientToken", r.Optional("ClientToken")));
+        return Response(r.Action, requestId, E("return", "true"), Opt("clientToken", r.Optional("ClientToken")));
     }
 
     public static XDocument DescribeAssociations(Ec2State state, Ec2Request r, string requestId)
@@ -42,7 +42,7 @@ internal static class TrunkAndTagActions
         var matches = AssociationFilters.Compile(r.Filters());
         var selected = ids.Count > 0 ? ids.Select(state.AssociationById).ToList() : state.Associations.ToList();
         var (page, next) = Paging.Page(selected.Where(matches), a => a.Id, r.Int("MaxResults"), r.Optional("NextToken"), 5, 255);
-        return Response(r.Action, requestId, Set("interfaceAssociationSet", page, Render.Association), E("nextToken", next));
+        return Response(r.Action, requestId, Set("interfaceAssociationSet", page, Render.Association), Opt("nextToken", next));
     }
 
     public static XDocument CreateTags(Ec2State state, Ec2Request r, string requestId)

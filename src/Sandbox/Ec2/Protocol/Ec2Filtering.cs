@@ -75,7 +75,8 @@ internal static class Paging
         }
 
         var items = sorted;
-        if (nextToken is not null)
+        // SDKs send an empty NextToken for "first page"; EC2 treats it as absent.
+        if (!string.IsNullOrEmpty(nextToken))
         {
             var after = Decode(nextToken);
             items = items.Where(i => string.CompareOrdinal(key(i), after) >= 0);

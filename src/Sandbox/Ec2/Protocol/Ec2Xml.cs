@@ -11,6 +11,9 @@ internal static class Ec2Xml
     /// <summary>An element; null content is dropped, so optional fields are simply absent as in EC2's answers.</summary>
     public static XElement E(string name, params object?[] content) => new(Ns + name, content);
 
+    /// <summary>An optional element: absent when the value is null (an empty element would read as "" in SDKs).</summary>
+    public static XElement? Opt(string name, string? value) => value is null ? null : new XElement(Ns + name, value);
+
     /// <summary>A list element with one &lt;item&gt; per entry.</summary>
     public static XElement Set<T>(string name, IEnumerable<T> items, Func<T, object?[]> item) =>
         new(Ns + name, items.Select(i => new XElement(Ns + "item", item(i))));
