@@ -89,7 +89,7 @@ internal sealed partial class Agent
             {
                 return;
             }
-            catch (Exception e) when (e is Amazon.Runtime.AmazonServiceException or Amazon.Runtime.AmazonClientException or HttpRequestException or Ec2AnswerException)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
                 log.Warning("Garbage collection pass failed: {Error}", e.Message);
             }

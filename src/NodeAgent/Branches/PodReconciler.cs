@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using Amazon.Runtime;
 using BranchEni.Agent.Ec2;
 using BranchEni.Agent.Kubernetes;
 using BranchEni.Agent.Observability;
@@ -67,9 +66,10 @@ internal sealed class PodReconciler(
 
             await ProvisionAsync(pod, ct).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is AmazonServiceException or AmazonClientException or Ec2AnswerException or HttpRequestException
-                                      or k8s.Autorest.HttpOperationException or IOException or BranchEniFormatException)
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
+            // Whatever EC2, the API server or a malformed answer throws, this pod retries with backoff and the agent
+            // carries on with the others (no crash loop).
             var failures = _failures.AddOrUpdate(uid, 1, (_, n) => n + 1);
             var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 200 * Math.Pow(2, Math.Min(failures, 8))));
             log.Warning("Pod {PodUid}: {Error}; retrying in {DelayMs} ms", uid, e.Message, (int)delay.TotalMilliseconds);

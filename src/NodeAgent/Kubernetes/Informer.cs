@@ -69,7 +69,7 @@ internal sealed class Informer<T>(KubeApi api, InformerSource<T> source, ILogger
                 log.Information("Watch of {Resource} expired (410); listing again", source.Name);
                 _resourceVersion = null;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or JsonException or InformerException or OperationCanceledException)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Random.Shared.Next(50, 100) * Math.Pow(2, Math.Min(failures, 9)));

@@ -34,7 +34,7 @@ internal sealed class NodeStatusKeeper(KubeApi api, Informer<NodeView> node, str
             {
                 return;
             }
-            catch (Exception e) when (e is k8s.Autorest.HttpOperationException or HttpRequestException)
+            catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
                 failures++;
                 log.Warning("Could not patch node {Node}: {Error}", nodeName, e.Message);
