@@ -15,7 +15,8 @@ public sealed partial class NetlinkHandle : IDisposable
 
     private readonly NetlinkSocket _socket;
 
-    private NetlinkHandle(NetlinkSocket socket) => _socket = socket;
+    /// <summary>Wraps an existing socket (tests drive the protocol through a fake kernel).</summary>
+    internal NetlinkHandle(NetlinkSocket socket) => _socket = socket;
 
     /// <summary>Opens a handle in the calling thread's current namespace.</summary>
     public static NetlinkHandle Open() => new(NetlinkSocket.Create());

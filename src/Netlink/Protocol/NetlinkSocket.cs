@@ -74,6 +74,9 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
+    /// <summary>Adopts a connected descriptor that speaks netlink framing (tests: a socketpair playing the kernel).</summary>
+    internal static NetlinkSocket FromDescriptor(int fd, uint portId) => new(new NetlinkSocketHandle(fd), portId);
+
     /// <summary>Sends one request that asks for an ACK and returns 0 or the positive errno the kernel answered.</summary>
     /// <param name="request">A complete message; its sequence and port id fields are filled in here.</param>
     /// <param name="extendedAck">The kernel's NLMSGERR_ATTR_MSG text, when it gave one.</param>
