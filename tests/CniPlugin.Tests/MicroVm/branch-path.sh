@@ -130,5 +130,39 @@ done
 wait
 for k in $(seq 1 20); do [ "$(cat /run/job/del$k.rc)" = 0 ] || fail "parallel DEL $k: $(cat /run/job/del$k.json)"; done
 unchanged || { showdiff; fail "parallel ADD/DEL left something"; }
+for k in $(seq 1 20); do ip netns del p$k; done
 ok "20 parallel ADDs then DELs leave nothing"
+# GC (1.1.0): the plumbing of containers outside cni.dev/valid-attachments goes, the valid one stays.
+ip netns add green; ip netns add p1
+record 0f1e2d3c-aaaa-bbbb-cccc-000000000101 p1 11 0e:ee:16:bd:42:01 10.77.1.1
+g=$(cni ADD 1.1.0 strict ctr-stale /run/netns/green green $UIDG) || fail "ADD for GC: $g"
+k=$(cni ADD 1.1.0 strict ctr-kept /run/netns/p1 p1 0f1e2d3c-aaaa-bbbb-cccc-000000000101) || fail "ADD kept: $k"
+gcconf=$(conf 1.1.0 strict | jq -c '. + {"cni.dev/valid-attachments":[{"containerID":"ctr-kept","ifname":"eth0"}]}')
+echo "$gcconf" | ip netns exec node env -i CNI_COMMAND=GC CNI_PATH=/usr/lib/cni $BIN || fail "GC failed"
+ip -n node link show vlan.eth.7 >/dev/null 2>&1 && fail "GC left the stale vlan.eth.7"
+ip -n node rule show | grep -q 'lookup 107' && fail "GC left the stale rules of table 107"
+ip -n node -d link show vlan.eth.11 | grep -q 'alias ctr-kept' || fail "GC removed the valid container's vlan.eth.11"
+gcconf=$(conf 1.1.0 strict | jq -c '. + {"cni.dev/attachments":[]}')
+echo "$gcconf" | ip netns exec node env -i CNI_COMMAND=GC CNI_PATH=/usr/lib/cni $BIN || fail "GC with cni.dev/attachments failed"
+unchanged || { showdiff; fail "GC with no valid attachments left something"; }
+ip netns del green; ip netns del p1
+ok "GC removes exactly the containers outside the valid set"
+
+# A real runtime library drives the binary: libcni (Debian's, built at test time) ADD, CHECK, DEL, DEL, with its
+# result cache providing prevResult, exactly as containerd does.
+if [ -n "${LIBCNI:-}" ]; then
+  ip netns add green
+  conf 1.0.0 strict | jq -c '{cniVersion:"1.0.0", name:"pods", plugins:[del(.cniVersion, .name)]}' > /tmp/pods.conflist
+  lc() { ip netns exec node $LIBCNI $1 -conflist /tmp/pods.conflist -cni-path "$(dirname $BIN):/usr/lib/cni" -netns /run/netns/green \
+    -id ctr-libcni -ifname eth0 -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=green;K8S_POD_UID=$UIDG" -cache-dir /tmp/libcni-cache; }
+  a=$(lc add 2>&1) || fail "libcni add: $a"
+  echo "$a" | jq -e '.interfaces[2].name == "vlan.eth.7"' >/dev/null || fail "libcni result lacks vlan.eth.7: $a"
+  q ip netns exec green ping -c 1 -W 3 10.99.0.10 || fail "libcni-added pod cannot reach the service"
+  c=$(lc check 2>&1) || fail "libcni check: $c"
+  d=$(lc del 2>&1) || fail "libcni del: $d"
+  d=$(lc del 2>&1) || fail "libcni second del: $d"
+  unchanged || { showdiff; fail "libcni ADD/DEL left something"; }
+  ip netns del green
+  ok "libcni add check del del"
+fi
 echo ALL-DONE
