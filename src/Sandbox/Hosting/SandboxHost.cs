@@ -53,7 +53,16 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
 
         var state = new Ec2State(options.Seed);
         var throttle = new Ec2Throttle(options.Throttling);
-        var kubernetes = new KubernetesStore(options.Seed);
+        var kubernetes = new KubernetesStore(options.Seed, id =>
+        {
+            lock (state.Gate)
+            {
+                var instance = state.Instances.FirstOrDefault(i => i.Id == id);
+                return instance is null
+                    ? null
+                    : (instance.InstanceType, instance.AvailabilityZone, state.Eni(instance.PrimaryEniId).PrivateIp.ToString());
+            }
+        });
         var apps = new List<WebApplication>();
         try
         {

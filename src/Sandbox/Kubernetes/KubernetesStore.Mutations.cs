@@ -1,0 +1,166 @@
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+
+namespace BranchEni.Sandbox.Kubernetes;
+
+/// <summary>Create, update (PUT and PATCH, whole object or /status), delete, with optimistic concurrency.</summary>
+internal sealed partial class KubernetesStore
+{
+    public JsonObject Create(ResourceType type, string? ns, JsonObject obj)
+    {
+        lock (_gate)
+        {
+            var meta = Meta.Metadata(obj);
+            if (Meta.Name(obj).Length == 0 && Meta.Str(meta, "generateName") is { Length: > 0 } prefix)
+            {
+                meta["name"] = prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))[..5];
+            }
+
+            var name = Meta.Name(obj);
+            Validation.Check(type, obj, name);
+            if (type.Namespaced)
+            {
+                RequireNamespace(ns!);
+                meta["namespace"] = ns;
+            }
+            else
+            {
+                meta.Remove("namespace");
+            }
+
+            if (_objects[type].ContainsKey(Key(type.Namespaced ? ns : null, name)))
+            {
+                throw KubeException.AlreadyExists(type, name);
+            }
+
+            obj["apiVersion"] = type.GroupVersion;
+            obj["kind"] = type.Kind;
+            meta["uid"] = Guid.NewGuid().ToString();
+            meta["creationTimestamp"] = Meta.Now();
+            meta["generation"] = 1;
+            meta.Remove("resourceVersion");
+            Defaults.Apply(type, obj);
+            var created = Commit(type, "ADDED", obj);
+            if (type == ResourceTypes.Namespaces)
+            {
+                // The service account controller gives every namespace its "default" account.
+                Commit(ResourceTypes.ServiceAccounts, "ADDED", Defaults.ServiceAccount(name));
+            }
+
+            return created;
+        }
+    }
+
+    /// <summary>
+    /// Replaces an object with what <paramref name="change"/> makes of a copy of the current one. A resourceVersion
+    /// or uid in the result that differs from the stored object is a 409, as the API server's preconditions are.
+    /// For /status only the status changes; for the main resource of a type with a status subresource, status is kept.
+    /// </summary>
+    public JsonObject Update(ResourceType type, string? ns, string name, bool statusOnly, Func<JsonObject, JsonObject> change)
+    {
+        lock (_gate)
+        {
+            var current = Find(type, ns, name);
+            var next = change((JsonObject)current.DeepClone());
+            var meta = Meta.Metadata(next);
+            if (Meta.Str(meta, "resourceVersion") is { Length: > 0 } rv && rv != Meta.Str(current, "metadata", "resourceVersion"))
+            {
+                throw KubeException.Conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again");
+            }
+
+            if (Meta.Str(meta, "uid") is { Length: > 0 } uid && uid != Meta.Str(current, "metadata", "uid"))
+            {
+                throw KubeException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Str(current, "metadata", "uid")}");
+            }
+
+            if (Meta.Name(next) != name || (type.Namespaced && Meta.Str(meta, "namespace") is { } n && n != ns))
+            {
+                throw KubeException.BadRequest("the name or namespace of the object does not match the request");
+            }
+
+            JsonObject result;
+            if (statusOnly)
+            {
+                result = (JsonObject)current.DeepClone();
+                result["status"] = next["status"]?.DeepClone();
+            }
+            else
+            {
+                result = next;
+                if (type.HasStatus)
+                {
+                    result["status"] = current["status"]?.DeepClone();
+                }
+
+                Validation.Check(type, result, name);
+            }
+
+            // Identity fields are the server's, whatever the client sent.
+            var resultMeta = Meta.Metadata(result);
+            foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "name" })
+            {
+                resultMeta[field] = current["metadata"]?[field]?.DeepClone();
+            }
+
+            result["apiVersion"] = type.GroupVersion;
+            result["kind"] = type.Kind;
+            var generation = current["metadata"]?["generation"]?.GetValue<int>() ?? 1;
+            resultMeta["generation"] = JsonNode.DeepEquals(current["spec"], result["spec"]) ? generation : generation + 1;
+            return JsonNode.DeepEquals(current, WithRevisionOf(current, result)) ? (JsonObject)current.DeepClone() : Commit(type, "MODIFIED", result);
+        }
+    }
+
+    public JsonObject Delete(ResourceType type, string? ns, string name, string? uid, string? resourceVersion)
+    {
+        lock (_gate)
+        {
+            var current = Find(type, ns, name);
+            if (uid is not null && uid != Meta.Str(current, "metadata", "uid"))
+            {
+                throw KubeException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Str(current, "metadata", "uid")}");
+            }
+
+            if (resourceVersion is not null && resourceVersion != Meta.Str(current, "metadata", "resourceVersion"))
+            {
+                throw KubeException.Conflict(type, name, "the ResourceVersion in the precondition does not match the ResourceVersion in record");
+            }
+
+            if (type == ResourceTypes.Namespaces)
+            {
+                foreach (var t in ResourceTypes.All.Where(t => t.Namespaced))
+                {
+                    foreach (var o in _objects[t].Values.Where(o => Meta.Namespace(o) == name).ToList())
+                    {
+                        Commit(t, "DELETED", o);
+                    }
+                }
+            }
+
+            return Commit(type, "DELETED", current);
+        }
+    }
+
+    /// <summary>Adds an object as a controller would (seeding), bypassing namespace checks. Caller must not hold the lock.</summary>
+    internal void Put(ResourceType type, JsonObject obj)
+    {
+        lock (_gate)
+        {
+            Commit(type, "ADDED", obj);
+        }
+    }
+
+    private void RequireNamespace(string ns)
+    {
+        if (!_objects[ResourceTypes.Namespaces].ContainsKey(Key(null, ns)))
+        {
+            throw KubeException.NotFound(ResourceTypes.Namespaces, ns);
+        }
+    }
+
+    private static JsonObject WithRevisionOf(JsonObject current, JsonObject next)
+    {
+        var copy = (JsonObject)next.DeepClone();
+        Meta.Metadata(copy)["resourceVersion"] = current["metadata"]?["resourceVersion"]?.DeepClone();
+        return copy;
+    }
+}

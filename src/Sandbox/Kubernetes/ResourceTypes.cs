@@ -1,0 +1,28 @@
+namespace BranchEni.Sandbox.Kubernetes;
+
+/// <summary>One served resource: where it lives in the API, its names for discovery, and whether it has /status.</summary>
+internal sealed record ResourceType(
+    string Group, string Version, string Kind, string Plural, string Singular, bool Namespaced, string[] ShortNames, bool HasStatus)
+{
+    public string GroupVersion => Group.Length == 0 ? Version : $"{Group}/{Version}";
+    public string ListKind => Kind + "List";
+}
+
+/// <summary>The API subset the sandbox serves: core pods, nodes, namespaces, serviceaccounts, events, and the SGP CRD.</summary>
+internal static class ResourceTypes
+{
+    public const string SgpGroup = "vpcresources.k8s.aws";
+
+    public static readonly ResourceType Pods = new("", "v1", "Pod", "pods", "pod", true, ["po"], true);
+    public static readonly ResourceType Nodes = new("", "v1", "Node", "nodes", "node", false, ["no"], true);
+    public static readonly ResourceType Namespaces = new("", "v1", "Namespace", "namespaces", "namespace", false, ["ns"], true);
+    public static readonly ResourceType ServiceAccounts = new("", "v1", "ServiceAccount", "serviceaccounts", "serviceaccount", true, ["sa"], false);
+    public static readonly ResourceType Events = new("", "v1", "Event", "events", "event", true, ["ev"], false);
+    public static readonly ResourceType SecurityGroupPolicies =
+        new(SgpGroup, "v1beta1", "SecurityGroupPolicy", "securitygrouppolicies", "securitygrouppolicy", true, ["sgp"], false);
+
+    public static readonly IReadOnlyList<ResourceType> All = [Pods, Nodes, Namespaces, ServiceAccounts, Events, SecurityGroupPolicies];
+
+    public static ResourceType? Find(string groupVersion, string plural) =>
+        All.FirstOrDefault(t => t.GroupVersion == groupVersion && t.Plural == plural);
+}
