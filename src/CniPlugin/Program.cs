@@ -82,7 +82,7 @@ internal static class Program
         CniException cni => cni,
         NetlinkException netlink => new CniException(CniErrorCode.KernelFailure, netlink.Message),
         IOException or UnauthorizedAccessException => new CniException(CniErrorCode.IoFailure, e.Message),
-        _ => new CniException(CniErrorCode.KernelFailure, $"unexpected {e.GetType().Name}: {e.Message}", e.StackTrace),
+        _ => new CniException(CniErrorCode.InternalError, $"unexpected {e.GetType().Name}: {e.Message}", e.StackTrace),
     };
 
     private static byte[] ReadAll(Stream stdin)

@@ -32,14 +32,15 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, ILogg
 
     private CniResult Add()
     {
-        var prev = PrevResultReader.Read(config.PrevResult);
+        // Checked even when unused: a chained runtime's malformed prevResult is an error, not something to pass on.
+        PrevResultReader.Read(config.PrevResult);
         var branch = new BranchSelector(config, env.Args, log).Select();
         if (branch is null)
         {
             var plugin = Delegate ?? throw new CniException(CniErrorCode.NoBranchEni,
                 $"pod {env.Args.PodNamespace}/{env.Args.PodName} has no branch ENI and no delegate is configured");
             log.Information("ADD {ContainerId}: no branch ENI, delegating to {Delegate}", env.ContainerId, plugin.Type);
-            return DelegatePlugin.Reshape(plugin.Invoke("ADD", config, prev is null ? null : config.PrevResult), config.CniVersion);
+            return DelegatePlugin.Reshape(plugin.Invoke("ADD", config, config.PrevResult), config.CniVersion);
         }
 
         if (!env.Args.HasPod)

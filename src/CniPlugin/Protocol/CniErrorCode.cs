@@ -35,6 +35,9 @@ internal enum CniErrorCode
     /// <summary>The delegate plugin could not be run.</summary>
     DelegateFailure = 106,
 
-    /// <summary>The Kubernetes API could not be read.</summary>
+    /// <summary>The Kubernetes API answered something that is not a pod.</summary>
     ApiFailure = 107,
+
+    /// <summary>A failure no layer anticipated (a bug): the message carries the exception type.</summary>
+    InternalError = 199,
 }
