@@ -10,6 +10,7 @@ public static class LibcniDriver
     {
         var output = $"/var/tmp/branch-eni-libcni-driver-{Environment.ProcessId}";
         Shell.Run($"{Path.Combine(RepoPaths.Root, "tools", "libcni-driver", "build.sh")} {output}");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(output);
         return output;
     });
 
