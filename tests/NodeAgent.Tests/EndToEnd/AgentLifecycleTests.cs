@@ -1,0 +1,110 @@
+using System.Diagnostics;
+using System.Text.Json;
+using BranchEni.Agent.Tests.Sandbox;
+using BranchEni.Contracts;
+
+namespace BranchEni.Agent.Tests.EndToEnd;
+
+/// <summary>The whole agent in process against the sandbox: EC2 and IMDS through AWSSDK/HTTP, the API through
+/// KubernetesClient (agent) and plain HTTP (the test, acting as the user).</summary>
+public sealed class AgentLifecycleTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private const string GreenSg = "sg-0a1b2c3d4e5f62002";
+
+    [Fact]
+    public async Task Full_lifecycle_of_one_pod_from_policy_to_release()
+    {
+        var ns = "be-agent-" + Guid.NewGuid().ToString("N")[..8];
+        Ip($"netns add {ns}");
+        try
+        {
+            await using var world = await AgentWorld.CreateAsync(configure: o => o with { NetworkNamespace = $"/run/netns/{ns}", TrunkLinkWait = TimeSpan.FromSeconds(20) });
+            await world.Kube.CreateSgpAsync("app", "green", $$$"""{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+            var agent = world.StartAgent();
+
+            // The trunk appears in EC2; the test plays the hot-plugged device by giving a link its MAC.
+            var trunkEni = await AgentWorld.EventuallyAsync(() => Task.FromResult(world.Sandbox.Host.Admin.Snapshot().NetworkInterfaces.FirstOrDefault(e => e.InterfaceType == "trunk" && e.InstanceId is not null)), Wait, "trunk attached");
+            Ip($"-n {ns} link add eth1 address {trunkEni.MacAddress} type veth peer name p1");
+            await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.NotReadyReason is null), Wait, "agent ready");
+
+            var trunkRecord = agent.Records.ReadTrunk()!;
+            Assert.Equal((trunkEni.Id, trunkEni.MacAddress, "eth1"), (trunkRecord.EniId, trunkRecord.MacAddress, trunkRecord.LinkName));
+            var node = await AgentWorld.EventuallyAsync(async () => await world.Kube.GetNodeAsync(AgentWorld.NodeName) is var n
+                && n["metadata"]?["labels"]?["vpc.amazonaws.com/has-trunk-attached"] is not null ? n : null, Wait, "node labelled");
+            Assert.Equal("9", node["status"]!["capacity"]!["vpc.amazonaws.com/pod-eni"]!.GetValue<string>());
+            Assert.Equal("true", node["metadata"]!["labels"]!["vpc.amazonaws.com/has-trunk-attached"]!.GetValue<string>());
+
+            // Capacity removed by someone else (a kubelet status update would do this) is restored.
+            await world.Kube.PatchNodeStatusAsync(AgentWorld.NodeName, """{"status": {"capacity": {"vpc.amazonaws.com/pod-eni": null}}}""");
+            await AgentWorld.EventuallyAsync(async () => (await world.Kube.GetNodeAsync(AgentWorld.NodeName))["status"]?["capacity"]?["vpc.amazonaws.com/pod-eni"]?.GetValue<string>() == "9", Wait, "capacity restored");
+
+            var green = await world.Kube.CreatePodAsync("app", "green", AgentWorld.NodeName, "role=green");
+            await world.Kube.CreatePodAsync("app", "red", AgentWorld.NodeName, "role=red");
+            var uid = green["metadata"]!["uid"]!.GetValue<string>();
+            var annotation = await AgentWorld.EventuallyAsync(() => world.Kube.PodEniAnnotationAsync("app", "green"), Wait, "green annotated");
+
+            var branch = BranchEniParser.ParseAnnotation(annotation);
+            var snapshot = world.Sandbox.Host.Admin.Snapshot();
+            var eni = snapshot.NetworkInterfaces.Single(e => e.Id == branch.EniId);
+            Assert.Equal([GreenSg], eni.GroupIds);
+            Assert.Equal(eni.MacAddress, branch.MacText);
+            Assert.Equal(eni.PrivateIp, branch.PrivateIp.ToString());
+            Assert.Equal(1, branch.VlanId);
+            Assert.Equal("192.168.0.0/19", branch.Subnet.ToString());
+            Assert.Equal(snapshot.Associations.Single(a => a.BranchInterfaceId == eni.Id).Id, branch.AssociationId);
+
+            var record = agent.Records.ReadPod(uid)!;
+            Assert.Equal(("app", "green", uid, branch.EniId), (record.PodNamespace, record.PodName, record.PodUid, record.EniId));
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(agent.Records.PodPath(uid)));
+            // The event follows the annotation.
+            var reasons = await AgentWorld.EventuallyAsync(async () => (await world.Kube.EventsAboutAsync("app", "green")).Select(e => e.Reason).ToList() is var r
+                && r.Contains("ResourceAllocated") ? r : null, Wait, "ResourceAllocated event");
+            Assert.Contains("SecurityGroupRequested", reasons);
+            Assert.Null(await world.Kube.PodEniAnnotationAsync("app", "red"));
+            Assert.Single(world.Sandbox.Host.Admin.Snapshot().NetworkInterfaces, e => e.Description == "aws-k8s-branch-eni");
+
+            await world.Kube.DeletePodAsync("app", "green");
+            await AgentWorld.EventuallyAsync(() => Task.FromResult(!world.Sandbox.Host.Admin.Snapshot().NetworkInterfaces.Any(e => e.Id == branch.EniId)), Wait, "branch deleted after the cooldown");
+            Assert.Empty(world.Sandbox.Host.Admin.Snapshot().Associations);
+            Assert.Null(agent.Records.ReadPod(uid));
+            Assert.Equal(9, agent.Table!.Vlans.Free);
+            Assert.Contains("branch_eni_free_vlans 9\n", agent.Metrics.Render(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Ip($"netns del {ns}");
+        }
+    }
+
+    [Fact]
+    public async Task A_non_trunking_instance_type_gets_capacity_zero_an_event_and_a_clear_log_line()
+    {
+        await using var world = await AgentWorld.CreateAsync(sandbox: o => o.Seed.Instances[0].InstanceType = "t3.medium");
+        await world.Kube.CreateSgpAsync("app", "all", $$$"""{"podSelector": {}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+        await world.Kube.CreatePodAsync("app", "p", AgentWorld.NodeName);
+        var agent = world.StartAgent();
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.NotReadyReason is null), Wait, "agent ready");
+        var capacity = await AgentWorld.EventuallyAsync(async () =>
+            (await world.Kube.GetNodeAsync(AgentWorld.NodeName))["status"]?["capacity"]?["vpc.amazonaws.com/pod-eni"]?.GetValue<string>(), Wait, "capacity");
+        Assert.Equal("0", capacity);
+        Assert.Contains(await world.Kube.EventsAboutAsync("default", AgentWorld.NodeName), e => e.Reason == "BranchEniUnsupported" && e.Message.Contains("t3.medium", StringComparison.Ordinal));
+        Assert.Contains(world.LogSink.Lines, l => l.Contains("instance type t3.medium does not support ENI trunking", StringComparison.Ordinal));
+        Assert.DoesNotContain(world.Sandbox.Host.Admin.Snapshot().NetworkInterfaces, e => e.InterfaceType == "trunk");
+        await Task.Delay(300);
+        Assert.Null(await world.Kube.PodEniAnnotationAsync("app", "p"));
+    }
+
+    internal static void Ip(string args)
+    {
+        using var p = Process.Start(new ProcessStartInfo("ip", args) { RedirectStandardError = true })!;
+        var error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"ip {args}: {error}");
+        }
+    }
+
+    internal static JsonElement Json(string text) => JsonDocument.Parse(text).RootElement;
+}
