@@ -17,16 +17,30 @@ public sealed class AgentLifecycleTests
     {
         var ns = "be-agent-" + Guid.NewGuid().ToString("N")[..8];
         Ip($"netns add {ns}");
+        var cni = Directory.CreateTempSubdirectory("branch-eni-host-cni-").FullName;
         try
         {
-            await using var world = await AgentWorld.CreateAsync(configure: o => o with { NetworkNamespace = $"/run/netns/{ns}", TrunkLinkWait = TimeSpan.FromSeconds(20) });
+            await using var world = await AgentWorld.CreateAsync(configure: o => o with
+            {
+                NetworkNamespace = $"/run/netns/{ns}",
+                TrunkLinkWait = TimeSpan.FromSeconds(20),
+                CniBinary = typeof(AgentLifecycleTests).Assembly.Location,
+                CniBinDir = Path.Combine(cni, "bin"),
+                CniConfDir = Path.Combine(cni, "net.d"),
+            });
+            var conflist = Path.Combine(cni, "net.d", "05-branch-eni.conflist");
             await world.Kube.CreateSgpAsync("app", "green", $$$"""{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
             var agent = world.StartAgent();
 
             // The trunk appears in EC2; the test plays the hot-plugged device by giving a link its MAC.
             var trunkEni = await AgentWorld.EventuallyAsync(() => Task.FromResult(world.Sandbox.Host.Admin.Snapshot().NetworkInterfaces.FirstOrDefault(e => e.InterfaceType == "trunk" && e.InstanceId is not null)), Wait, "trunk attached");
+            await Task.Delay(300);
+            Assert.False(File.Exists(conflist), "the conflist (kubelet's 'network ready') must wait for the agent to be ready");
+            Assert.NotNull(agent.NotReadyReason);
             Ip($"-n {ns} link add eth1 address {trunkEni.MacAddress} type veth peer name p1");
             await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.NotReadyReason is null), Wait, "agent ready");
+            await AgentWorld.EventuallyAsync(() => Task.FromResult(File.Exists(conflist)), Wait, "conflist installed once ready");
+            Assert.True(File.Exists(Path.Combine(cni, "bin", "branch-eni")));
 
             var trunkRecord = agent.Records.ReadTrunk()!;
             Assert.Equal((trunkEni.Id, trunkEni.MacAddress, "eth1"), (trunkRecord.EniId, trunkRecord.MacAddress, trunkRecord.LinkName));
@@ -74,7 +88,31 @@ public sealed class AgentLifecycleTests
         finally
         {
             Ip($"netns del {ns}");
+            Directory.Delete(cni, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task At_the_branch_limit_a_pod_waits_with_an_event_and_gets_the_first_vlan_released()
+    {
+        await using var world = await AgentWorld.CreateAsync();
+        await world.Kube.CreateSgpAsync("app", "all", $$$"""{"podSelector": {}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+        var agent = world.StartAgent();
+        for (var i = 0; i < 9; i++)
+        {
+            await world.Kube.CreatePodAsync("app", $"p{i}", AgentWorld.NodeName);
+        }
+
+        var first = await AgentWorld.EventuallyAsync(async () => await world.Kube.AnnotationsAsync("app") is { Count: 9 } all ? all : null, Wait, "m5.large's 9 branches in use");
+        await world.Kube.CreatePodAsync("app", "tenth", AgentWorld.NodeName);
+        await AgentWorld.EventuallyAsync(async () => (await world.Kube.EventsAboutAsync("app", "tenth")).Any(e => e.Reason == "BranchAllocationFailed" && e.Message.Contains("branch ENI limit (9)", StringComparison.Ordinal)), Wait, "limit event");
+        Assert.Null(await world.Kube.PodEniAnnotationAsync("app", "tenth"));
+
+        var freed = BranchEniParser.ParseAnnotation(first["p4"]).VlanId;
+        await world.Kube.DeletePodAsync("app", "p4");
+        var tenth = BranchEniParser.ParseAnnotation(await AgentWorld.EventuallyAsync(() => world.Kube.PodEniAnnotationAsync("app", "tenth"), Wait, "tenth annotated after a release"));
+        Assert.Equal(freed, tenth.VlanId);
+        Assert.Equal(9, world.Sandbox.Host.Admin.Snapshot().Associations.Count);
     }
 
     [Fact]

@@ -120,7 +120,9 @@ public sealed class AgentScaleTests(ITestOutputHelper output)
     private AgentProcess StartAgentProcess(AgentWorld world, int healthPort)
     {
         var o = world.Options;
-        var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "branch-eni-agent"), "run")
+        // BRANCH_ENI_TEST_AGENT_BINARY runs this test against another build (the native-AOT publish, for its RSS).
+        var binary = Environment.GetEnvironmentVariable("BRANCH_ENI_TEST_AGENT_BINARY") is { Length: > 0 } b ? b : Path.Combine(AppContext.BaseDirectory, "branch-eni-agent");
+        var start = new ProcessStartInfo(binary, "run")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
