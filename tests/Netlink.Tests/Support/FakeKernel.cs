@@ -35,7 +35,9 @@ internal sealed unsafe partial class FakeKernel : IDisposable
 
     public NetlinkHandle Handle { get; }
 
-    public int Requests { get; private set; }
+    private int _requests;
+
+    public int Requests => Volatile.Read(ref _requests);
 
     public void Dispose()
     {
@@ -61,7 +63,10 @@ internal sealed unsafe partial class FakeKernel : IDisposable
             }
 
             var sequence = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(8));
-            foreach (var datagram in _answer(Requests, sequence))
+            // Counted before answering: the library may return (and the test read the count) as soon as it is answered.
+            var request = Requests;
+            Interlocked.Increment(ref _requests);
+            foreach (var datagram in _answer(request, sequence))
             {
                 fixed (byte* data = datagram)
                 {
@@ -69,7 +74,6 @@ internal sealed unsafe partial class FakeKernel : IDisposable
                 }
             }
 
-            Requests++;
         }
     }
 
