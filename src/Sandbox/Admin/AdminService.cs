@@ -32,6 +32,7 @@ internal sealed class AdminService(SandboxAdmin admin)
                 "/ec2/calls" when HttpMethods.IsGet(method) =>
                     Write(context, 200, admin.CallCounts.ToDictionary(StringComparer.Ordinal), AdminJsonContext.Default.DictionaryStringEc2CallCount),
                 "/ec2/state" when HttpMethods.IsGet(method) => Write(context, 200, admin.Snapshot(), AdminJsonContext.Default.Ec2Snapshot),
+                "/kubernetes/compact" when HttpMethods.IsPost(method) => Apply(context, admin.CompactKubernetesHistory),
                 "/ec2/instances" when HttpMethods.IsPost(method) =>
                     ReadThen(context, AdminJsonContext.Default.InstanceSeed, i => admin.AddInstance(i)),
                 _ => Write(context, 404, new AdminMessage { Error = $"no admin operation {method} {path}" }, AdminJsonContext.Default.AdminMessage),

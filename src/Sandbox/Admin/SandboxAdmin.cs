@@ -45,13 +45,18 @@ public sealed class SandboxAdmin
     private readonly Ec2State _state;
     private readonly Ec2Service _ec2;
     private readonly Ec2Throttle _throttle;
+    private readonly Kubernetes.KubernetesStore _kubernetes;
 
-    internal SandboxAdmin(Ec2State state, Ec2Service ec2, Ec2Throttle throttle)
+    internal SandboxAdmin(Ec2State state, Ec2Service ec2, Ec2Throttle throttle, Kubernetes.KubernetesStore kubernetes)
     {
         _state = state;
         _ec2 = ec2;
         _throttle = throttle;
+        _kubernetes = kubernetes;
     }
+
+    /// <summary>Drops the API server's change history, so a watch from any earlier resourceVersion gets 410 Expired.</summary>
+    public void CompactKubernetesHistory() => _kubernetes.Compact();
 
     public FaultSettings Faults
     {

@@ -78,7 +78,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
             var kubeApp = Build(apps, s => s.AddSingleton(kubernetes).AddSingleton<KubernetesService>());
             kubeApp.Run(kubeApp.Services.GetRequiredService<KubernetesService>().HandleAsync);
 
-            var admin = new SandboxAdmin(state, ec2, throttle) { Latency = options.Latency, Faults = options.Faults };
+            var admin = new SandboxAdmin(state, ec2, throttle, kubernetes) { Latency = options.Latency, Faults = options.Faults };
             Build(apps, _ => { }).Run(new AdminService(admin).HandleAsync);
 
             foreach (var app in apps)
