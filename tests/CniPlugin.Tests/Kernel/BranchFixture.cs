@@ -23,15 +23,24 @@ internal sealed class BranchFixture : IDisposable
     public BranchFixture(string tag)
     {
         Namespaces = new TestNamespaces(tag);
-        Node = Namespaces.Node;
-        Pod = Namespaces.Add($"pod-{Namespaces.Suffix}");
-        Vpc = Namespaces.Add($"vpc-{Namespaces.Suffix}");
-        Shell.Run($"ip -n {Node} link add trunk0 type veth peer name trunkpeer netns {Vpc}");
-        Shell.Run($"ip -n {Node} link set trunk0 up && ip -n {Vpc} link set trunkpeer up");
-        Shell.Run($"ip netns exec {Node} sysctl -qw net.ipv4.ip_forward=1");
-        Host = NetlinkHandle.Open(TestNamespaces.PathOf(Node));
-        PodNs = NetworkNamespace.Open(TestNamespaces.PathOf(Pod));
-        VpcNs = NetworkNamespace.Open(TestNamespaces.PathOf(Vpc));
+        try
+        {
+            Node = Namespaces.Node;
+            Pod = Namespaces.Add($"pod-{Namespaces.Suffix}");
+            Vpc = Namespaces.Add($"vpc-{Namespaces.Suffix}");
+            Shell.Run($"ip -n {Node} link add trunk0 type veth peer name trunkpeer netns {Vpc}");
+            Shell.Run($"ip -n {Node} link set trunk0 up && ip -n {Vpc} link set trunkpeer up");
+            Shell.Run($"ip netns exec {Node} sysctl -qw net.ipv4.ip_forward=1");
+            Host = NetlinkHandle.Open(TestNamespaces.PathOf(Node));
+            PodNs = NetworkNamespace.Open(TestNamespaces.PathOf(Pod));
+            VpcNs = NetworkNamespace.Open(TestNamespaces.PathOf(Vpc));
+        }
+        catch
+        {
+            // A half-built fixture is never disposed by the test: remove its namespaces here.
+            Namespaces.Dispose();
+            throw;
+        }
     }
 
     public TestNamespaces Namespaces { get; }
