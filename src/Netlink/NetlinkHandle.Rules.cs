@@ -10,7 +10,9 @@ public sealed partial class NetlinkHandle
     /// e.g. `ip rule add iif vlan.eth.7 table 107 priority 10`.</summary>
     public void AddRule(Rule rule) => ChangeRule(rule, add: true, ignoreMissing: false);
 
-    /// <summary>Equivalent to: `ip [-6] rule del ...` with the same selectors. Throws ENOENT when absent.</summary>
+    /// <summary>Equivalent to: `ip [-6] rule del ...` with the same selectors. Throws ENOENT when absent.
+    /// As in the kernel, an unset selector (and priority 0) matches any value: the first rule in priority order that
+    /// matches every set selector is removed.</summary>
     public void DeleteRule(Rule rule) => ChangeRule(rule, add: false, ignoreMissing: false);
 
     /// <summary>Like <see cref="DeleteRule"/>, where "no such rule" is success; false if it was absent.</summary>
