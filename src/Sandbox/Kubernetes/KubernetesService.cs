@@ -113,6 +113,12 @@ internal sealed partial class KubernetesService(KubernetesStore store, ILogger<K
             throw new KubeException(404, "NotFound", $"the server could not find the requested resource ({api.Type.Plural}/{api.Subresource})");
         }
 
+        if (request.Query.ContainsKey("dryRun") && request.Method is not "GET")
+        {
+            // Refused rather than ignored: ignoring it would persist what the client asked only to preview.
+            throw KubeException.BadRequest("dryRun is not supported by the branch-eni sandbox");
+        }
+
         var statusOnly = api.Subresource == "status";
         JsonObject result;
         var code = 200;
