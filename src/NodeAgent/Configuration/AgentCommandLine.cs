@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 
 namespace BranchEni.Agent.Configuration;
 
@@ -90,6 +89,4 @@ internal static class AgentCommandLine
 
         return root;
     }
-
-    internal static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using BranchEni.Agent.Branches;
 using BranchEni.Agent.Policy;
 using Serilog;
@@ -57,6 +56,4 @@ internal sealed class ClusterView : IClusterView
 
     public Task RunAsync(CancellationToken ct) =>
         Task.WhenAll(Pods.RunAsync(ct), PolicyInformer.RunAsync(ct), ServiceAccounts.RunAsync(ct), Node.RunAsync(ct));
-
-    internal static string Describe(JsonElement obj) => obj.ValueKind == JsonValueKind.Object ? obj.GetRawText()[..Math.Min(200, obj.GetRawText().Length)] : "";
 }

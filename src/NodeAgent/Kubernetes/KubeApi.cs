@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using k8s;
@@ -128,8 +127,6 @@ internal sealed class KubeApi : IDisposable
 
     public static bool IsStatus(Exception e, HttpStatusCode status) =>
         e is HttpOperationException { Response.StatusCode: var code } && code == status;
-
-    internal static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     public void Dispose() => Client.Dispose();
 }

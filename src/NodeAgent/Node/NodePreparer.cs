@@ -1,4 +1,3 @@
-using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using BranchEni.Agent.Configuration;
 using BranchEni.Netlink;
@@ -99,8 +98,6 @@ internal sealed class NodePreparer(string? namespacePath, ILogger log)
     }
 
     private NetworkNamespace Open() => namespacePath is null ? NetworkNamespace.OpenCurrent() : NetworkNamespace.Open(namespacePath);
-
-    internal static PhysicalAddress Mac(string text) => Contracts.BranchEniParser.ParseMac(text, "mac");
 }
 
 internal sealed class NodePreparationException(string message) : Exception(message);
