@@ -34,7 +34,9 @@ internal sealed class AdminService(SandboxAdmin admin)
                 "/ec2/state" when HttpMethods.IsGet(method) => Write(context, 200, admin.Snapshot(), AdminJsonContext.Default.Ec2Snapshot),
                 "/kubernetes/compact" when HttpMethods.IsPost(method) => Apply(context, admin.CompactKubernetesHistory),
                 "/ec2/instances" when HttpMethods.IsPost(method) =>
-                    ReadThen(context, AdminJsonContext.Default.InstanceSeed, i => admin.AddInstance(i)),
+                    ReadThen(context, AdminJsonContext.Default.InstanceSeed, i => admin.AddInstance(i, context.Request.Query["nodeName"].ToString() is { Length: > 0 } n ? n : null)),
+                "/imds/instance" when HttpMethods.IsPut(method) =>
+                    ReadThen(context, AdminJsonContext.Default.ImdsTarget, t => admin.ImdsInstanceId = t.InstanceId),
                 _ => Write(context, 404, new AdminMessage { Error = $"no admin operation {method} {path}" }, AdminJsonContext.Default.AdminMessage),
             }).ConfigureAwait(false);
         }
@@ -89,11 +91,18 @@ internal sealed class AdminMessage
     public string? Error { get; set; }
 }
 
+/// <summary>PUT /imds/instance: which instance IMDS describes.</summary>
+internal sealed class ImdsTarget
+{
+    public string? InstanceId { get; set; }
+}
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     WriteIndented = true)]
 [JsonSerializable(typeof(AdminMessage))]
+[JsonSerializable(typeof(ImdsTarget))]
 [JsonSerializable(typeof(FaultSettings))]
 [JsonSerializable(typeof(ThrottleSettings))]
 [JsonSerializable(typeof(LatencySettings))]

@@ -95,12 +95,48 @@ public sealed class SandboxAdmin
 
     public IReadOnlyDictionary<string, Ec2CallCount> CallCounts => _ec2.Counts;
 
-    /// <summary>Launches another instance (its primary ENI included) into the running sandbox.</summary>
-    public string AddInstance(InstanceSeed instance)
+    /// <summary>
+    /// Launches another instance (its primary ENI included) into the running sandbox and, when a node name is
+    /// given, registers the matching Kubernetes Node (labels, providerID, InternalIP) as a joining kubelet would.
+    /// </summary>
+    public string AddInstance(InstanceSeed instance, string? nodeName = null)
     {
+        string zone, ip;
         lock (_state.Gate)
         {
-            return _state.AddInstance(instance).Id;
+            var added = _state.AddInstance(instance);
+            zone = added.AvailabilityZone;
+            ip = _state.Eni(added.PrimaryEniId).PrivateIp.ToString();
+        }
+
+        if (nodeName is not null)
+        {
+            _kubernetes.Create(Kubernetes.ResourceTypes.Nodes, null,
+                Kubernetes.SeedObjects.Node(nodeName, instance.Id, instance.InstanceType, zone, ip, _state.Region));
+        }
+
+        return instance.Id;
+    }
+
+    /// <summary>The instance IMDS describes (one IMDS per sandbox; switch it to test another node's agent).</summary>
+    public string? ImdsInstanceId
+    {
+        get
+        {
+            lock (_state.Gate)
+            {
+                return _state.ImdsInstanceId;
+            }
+        }
+
+        set
+        {
+            lock (_state.Gate)
+            {
+                _state.ImdsInstanceId = value is null || _state.Instances.Any(i => i.Id == value)
+                    ? value
+                    : throw new ArgumentException($"instance '{value}' does not exist");
+            }
         }
     }
 

@@ -140,15 +140,6 @@ internal sealed partial class KubernetesStore
         }
     }
 
-    /// <summary>Adds an object as a controller would (seeding), bypassing namespace checks. Caller must not hold the lock.</summary>
-    internal void Put(ResourceType type, JsonObject obj)
-    {
-        lock (_gate)
-        {
-            Commit(type, "ADDED", obj);
-        }
-    }
-
     private void RequireNamespace(string ns)
     {
         if (!_objects[ResourceTypes.Namespaces].ContainsKey(Key(null, ns)))

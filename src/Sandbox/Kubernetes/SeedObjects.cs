@@ -24,7 +24,7 @@ internal static class SeedObjects
         }
     }
 
-    private static JsonObject Node(string name, string instanceId, string instanceType, string zone, string ip, string region)
+    public static JsonObject Node(string name, string instanceId, string instanceType, string zone, string ip, string region)
     {
         var resources = new JsonObject { ["cpu"] = "2", ["memory"] = "7970512Ki", ["pods"] = "29", ["ephemeral-storage"] = "20959212Ki" };
         return new JsonObject

@@ -97,4 +97,26 @@ public sealed class ImdsTests
         Assert.Equal(mac + "/", await Get("network/interfaces/macs/"));
         Assert.Equal(HttpStatusCode.NotFound, (await GetAsync(http, "/latest/meta-data/" + trunkPrefix + "device-number", token)).Item1);
     }
+
+    [Fact]
+    public async Task A_second_node_joins_at_runtime_and_imds_can_describe_it()
+    {
+        await using var sandbox = await TestSandbox.StartAsync();
+        var id = sandbox.Admin.AddInstance(new InstanceSeed
+        {
+            Id = "i-0a1b2c3d4e5f63077", InstanceType = "c5.large", SubnetId = DefaultSeed.NodeSubnetId, PrivateIp = "192.168.10.77",
+        }, nodeName: "node-2");
+        using var http = new HttpClient { BaseAddress = sandbox.Endpoints.Imds };
+        var token = await TokenAsync(http);
+        Assert.Equal(DefaultSeed.NodeInstanceId, (await GetAsync(http, "/latest/meta-data/instance-id", token)).Item2);
+        sandbox.Admin.ImdsInstanceId = id;
+        Assert.Equal(id, (await GetAsync(http, "/latest/meta-data/instance-id", token)).Item2);
+        Assert.Equal("c5.large", (await GetAsync(http, "/latest/meta-data/instance-type", token)).Item2);
+        Assert.Throws<ArgumentException>(() => sandbox.Admin.ImdsInstanceId = "i-0000000000000dead");
+
+        using var kube = new HttpClient { BaseAddress = sandbox.Endpoints.Kubernetes };
+        var node = System.Text.Json.Nodes.JsonNode.Parse(await kube.GetStringAsync("/api/v1/nodes/node-2"))!;
+        Assert.Equal("c5.large", node["metadata"]!["labels"]!["node.kubernetes.io/instance-type"]!.GetValue<string>());
+        Assert.Equal($"aws:///us-west-2a/{id}", node["spec"]!["providerID"]!.GetValue<string>());
+    }
 }
