@@ -15,6 +15,7 @@ internal static class Program
         var rows = new List<Measurement>();
         rows.AddRange(StartupBench.Run());
         rows.AddRange(NetlinkBench.Run());
+        rows.AddRange(BranchCniBench.Run());
 
         var table = Render(rows);
         Console.Write(table);
