@@ -29,8 +29,10 @@ if [ "${1:-}" != inner ]; then
   done
   # The VM's root is 9p without a page cache, so every exec would re-read its pages from the host: that measures 9p,
   # not the plugins. A node runs them from local disk in the page cache; copy every executable and shared library the
-  # timed calls load onto tmpfs and bind-mount each over its own path (the same for all three methods).
-  for f in $( { printf '%s\n' "$BIN" /usr/lib/cni/vlan /usr/lib/cni/static /usr/bin/ip; ldd "$BIN" /usr/bin/ip | grep -o '/[^ :]*'; } \
+  # timed calls load onto tmpfs and bind-mount each over its own path (the same for all three methods). Ours also
+  # dlopens OpenSSL (SHA-1 of the host veth name), which ldd does not list.
+  ssl=$(readlink -f /usr/lib/x86_64-linux-gnu/libssl.so.3)
+  for f in $( { printf '%s\n' "$BIN" /usr/lib/cni/vlan /usr/lib/cni/static /usr/bin/ip "$ssl"; ldd "$BIN" /usr/bin/ip "$ssl" | grep -o '/[^ :]*'; } \
       | xargs -n1 readlink -f | sort -u); do
     mkdir -p "/tmp/stage$(dirname "$f")"; cp "$f" "/tmp/stage$f"
     mount --bind "/tmp/stage$f" "$f" || fail "cannot stage $f"
