@@ -70,7 +70,7 @@ public sealed class AgentScaleTests(ITestOutputHelper output)
             after = await AgentWorld.EventuallyAsync(async () => await world.Kube.AnnotationsAsync("app") is { Count: Pods } all ? all : null,
                 TimeSpan.FromSeconds(90), "all pods annotated after the restart");
             await Task.Delay(TimeSpan.FromSeconds(3));
-            var rss = File.ReadAllLines($"/proc/{second.Process.Id}/status").Single(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            var rss = MemoryReport(second.Process.Id);
             using var http = new HttpClient();
             var metrics = await http.GetStringAsync(new Uri($"http://127.0.0.1:{healthPort}/metrics"));
             Assert.Contains("branch_eni_branches_in_use 100\n", metrics, StringComparison.Ordinal);
@@ -147,6 +147,12 @@ public sealed class AgentScaleTests(ITestOutputHelper output)
             // The apphost finds the runtime the tests run on.
             ["DOTNET_ROOT"] = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "..", "..", "..")),
         };
+        // BRANCH_ENI_TEST_AGENT_ENV ("K=V;K=V") adds runtime settings to compare, e.g. DOTNET_GCgen0size=0x100000.
+        foreach (var pair in (Environment.GetEnvironmentVariable("BRANCH_ENI_TEST_AGENT_ENV") ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            env[pair[..pair.IndexOf('=', StringComparison.Ordinal)]] = pair[(pair.IndexOf('=', StringComparison.Ordinal) + 1)..];
+        }
+
         foreach (var (k, v) in env)
         {
             start.Environment[k] = v;
@@ -159,6 +165,21 @@ public sealed class AgentScaleTests(ITestOutputHelper output)
         agent.Process.BeginOutputReadLine();
         agent.Process.BeginErrorReadLine();
         return agent;
+    }
+
+    /// <summary>The steady-RSS benchmark line (issue 6): resident total, anonymous vs file-backed, and thread count.</summary>
+    private static string MemoryReport(int pid)
+    {
+        var status = File.ReadAllLines($"/proc/{pid}/status");
+        string Field(string name) => status.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))[(name.Length + 1)..].Trim();
+
+        // BRANCH_ENI_TEST_SMAPS_OUT keeps the full mapping list for a closer look at where the memory is.
+        if (Environment.GetEnvironmentVariable("BRANCH_ENI_TEST_SMAPS_OUT") is { Length: > 0 } smapsOut)
+        {
+            File.Copy($"/proc/{pid}/smaps", smapsOut, overwrite: true);
+        }
+
+        return $"VmRSS {Field("VmRSS")} (RssAnon {Field("RssAnon")}, RssFile {Field("RssFile")}), VmHWM {Field("VmHWM")}, Threads {Field("Threads")}";
     }
 
     private static int FreePort()
