@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
-using System.Security.Cryptography;
 using System.Text;
 using BranchEni.Cni.Config;
 using BranchEni.Contracts;
@@ -64,7 +63,7 @@ internal sealed record BranchLayout
     /// <summary>`&lt;prefix&gt;&lt;first 11 hex of sha1("&lt;ns&gt;.&lt;pod&gt;")&gt;`, the same name the AWS VPC CNI gives.</summary>
     public static string HostVethName(string prefix, string podNamespace, string podName)
     {
-        var hash = SHA1.HashData(Encoding.UTF8.GetBytes($"{podNamespace}.{podName}"));
+        var hash = Sha1.Hash(Encoding.UTF8.GetBytes($"{podNamespace}.{podName}"));
         return prefix + Convert.ToHexStringLower(hash)[..11];
     }
 
