@@ -156,18 +156,8 @@ public sealed partial class NetlinkHandle
 
         Span<byte> buffer = stackalloc byte[RequestBufferSize];
         var length = LinkCodec.Delete(buffer, index, name);
-        var errno = TryExecute(buffer[..length], out var ack);
-        if (errno == 0)
-        {
-            return true;
-        }
-
-        if (ignoreMissing && errno == Errno.ENODEV)
-        {
-            return false;
-        }
-
-        throw new NetlinkException(errno, $"ip link del dev {name ?? index.ToString(System.Globalization.CultureInfo.InvariantCulture)}", ack);
+        return ExecuteUnlessMissing(buffer[..length], ignoreMissing ? Errno.ENODEV : null, (index, name),
+            static s => $"ip link del dev {s.name ?? s.index.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 
     private void SetUp(int index, bool up)

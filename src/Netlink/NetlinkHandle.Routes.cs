@@ -45,18 +45,7 @@ public sealed partial class NetlinkHandle
 
         Span<byte> buffer = stackalloc byte[RequestBufferSize];
         var length = RouteCodec.Change(buffer, route, verb);
-        var errno = TryExecute(buffer[..length], out var ack);
-        if (errno == 0)
-        {
-            return true;
-        }
-
-        if (ignoreMissing && errno == Errno.ESRCH)
-        {
-            return false;
-        }
-
-        throw new NetlinkException(errno, Describe(route, verb), ack);
+        return ExecuteUnlessMissing(buffer[..length], ignoreMissing ? Errno.ESRCH : null, (route, verb), static s => Describe(s.route, s.verb));
     }
 
     private static string Describe(Route route, RouteVerb verb)

@@ -48,18 +48,7 @@ public sealed partial class NetlinkHandle
 
         Span<byte> buffer = stackalloc byte[RequestBufferSize];
         var length = RuleCodec.Change(buffer, rule, add);
-        var errno = TryExecute(buffer[..length], out var ack);
-        if (errno == 0)
-        {
-            return true;
-        }
-
-        if (ignoreMissing && errno == Errno.ENOENT)
-        {
-            return false;
-        }
-
-        throw new NetlinkException(errno, Describe(rule, add), ack);
+        return ExecuteUnlessMissing(buffer[..length], ignoreMissing ? Errno.ENOENT : null, (rule, add), static s => Describe(s.rule, s.add));
     }
 
     private static string Describe(Rule rule, bool add)

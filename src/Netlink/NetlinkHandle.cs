@@ -39,18 +39,27 @@ public sealed partial class NetlinkHandle : IDisposable
 
     public void Dispose() => _socket.Dispose();
 
-    /// <summary>Sends <paramref name="request"/> and returns the
-    /// errno (0 on success); callers decide which errno is an answer (DeleteLinkIfExists) and which is a failure.</summary>
-    private int TryExecute(Span<byte> request, out string? extendedAck) => _socket.Execute(request, out extendedAck);
-
     /// <summary>Sends a request and throws on any refusal; <paramref name="describe"/> runs only on failure.</summary>
-    private void Execute<TState>(Span<byte> request, TState state, Func<TState, string> describe)
+    private void Execute<TState>(Span<byte> request, TState state, Func<TState, string> describe) =>
+        ExecuteUnlessMissing(request, missingErrno: null, state, describe);
+
+    /// <summary>Sends a request; true when done. When the kernel answers <paramref name="missingErrno"/> (this request
+    /// kind's "no such object": ENODEV for links, ESRCH for routes, ENOENT for rules) it returns false instead of
+    /// throwing — the one place the *IfExists verbs get their meaning. Any other refusal throws.</summary>
+    private bool ExecuteUnlessMissing<TState>(Span<byte> request, int? missingErrno, TState state, Func<TState, string> describe)
     {
         var errno = _socket.Execute(request, out var ack);
-        if (errno != 0)
+        if (errno == 0)
         {
-            throw new NetlinkException(errno, describe(state), ack);
+            return true;
         }
+
+        if (errno == missingErrno)
+        {
+            return false;
+        }
+
+        throw new NetlinkException(errno, describe(state), ack);
     }
 
     /// <summary>Runs a dump and collects what <paramref name="parse"/> returns; restarts cleanly when interrupted.</summary>
