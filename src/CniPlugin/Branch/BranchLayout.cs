@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Net;
 using System.Net.NetworkInformation;
-using System.Text;
 using BranchEni.Cni.Config;
 using BranchEni.Contracts;
 
@@ -14,13 +12,13 @@ namespace BranchEni.Cni.Branch;
 internal sealed record BranchLayout
 {
     /// <summary>The pod's next hop: link-local, answered by a permanent neighbour entry (no ARP).</summary>
-    public static readonly IPAddress PodGateway = IPAddress.Parse("169.254.1.1");
+    public static readonly IPAddress PodGateway = BranchKernelLayout.PodGateway;
 
-    public const string VlanLinkPrefix = "vlan.eth.";
-    public const int TableBase = 100;
-    public const uint StrictRulePriority = 10;
-    public const uint StandardToPodPriority = 512;
-    public const uint StandardFromPodPriority = 1536;
+    public const string VlanLinkPrefix = BranchKernelLayout.VlanLinkPrefix;
+    public const int TableBase = BranchKernelLayout.TableBase;
+    public const uint StrictRulePriority = BranchKernelLayout.StrictRulePriority;
+    public const uint StandardToPodPriority = BranchKernelLayout.StandardToPodPriority;
+    public const uint StandardFromPodPriority = BranchKernelLayout.StandardFromPodPriority;
 
     public required string ContainerId { get; init; }
 
@@ -47,25 +45,16 @@ internal sealed record BranchLayout
 
     public IPNetwork PodHostRoute => new(PodIp, 32);
 
-    public static string VlanLinkName(int vlanId) => VlanLinkPrefix + vlanId.ToString(CultureInfo.InvariantCulture);
+    public static string VlanLinkName(int vlanId) => BranchKernelLayout.VlanLinkName(vlanId);
 
-    public static uint TableOf(int vlanId) => (uint)(TableBase + vlanId);
+    public static uint TableOf(int vlanId) => BranchKernelLayout.TableOf(vlanId);
 
     /// <summary>The VLAN id of a name "vlan.eth.N" with N in 1..4094; null for any other name.</summary>
-    public static int? VlanIdOf(string? linkName) =>
-        linkName is not null && linkName.StartsWith(VlanLinkPrefix, StringComparison.Ordinal)
-        && int.TryParse(linkName.AsSpan(VlanLinkPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var id)
-        && id is >= BranchEniParser.MinVlanId and <= BranchEniParser.MaxVlanId
-        && VlanLinkName(id) == linkName
-            ? id
-            : null;
+    public static int? VlanIdOf(string? linkName) => BranchKernelLayout.VlanIdOf(linkName);
 
     /// <summary>`&lt;prefix&gt;&lt;first 11 hex of sha1("&lt;ns&gt;.&lt;pod&gt;")&gt;`, the same name the AWS VPC CNI gives.</summary>
-    public static string HostVethName(string prefix, string podNamespace, string podName)
-    {
-        var hash = Sha1.Hash(Encoding.UTF8.GetBytes($"{podNamespace}.{podName}"));
-        return prefix + Convert.ToHexStringLower(hash)[..11];
-    }
+    public static string HostVethName(string prefix, string podNamespace, string podName) =>
+        BranchKernelLayout.HostVethName(prefix, Sha1.Hash(BranchKernelLayout.HostVethHashInput(podNamespace, podName)));
 
     public static BranchLayout Create(PluginConfig config, string containerId, string ifName, CniArgs args, BranchEniAssignment branch)
     {

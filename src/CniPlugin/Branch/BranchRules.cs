@@ -1,5 +1,6 @@
 using System.Net;
 using BranchEni.Cni.Config;
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 
 namespace BranchEni.Cni.Branch;
@@ -16,16 +17,8 @@ internal static class BranchRules
     }
 
     /// <summary>prio 10: everything from the VLAN or from the pod's veth uses the pod's table.</summary>
-    public static Rule[] Strict(string vlanLink, string hostVeth, uint table) =>
-    [
-        new() { Priority = BranchLayout.StrictRulePriority, IifName = vlanLink, Table = table },
-        new() { Priority = BranchLayout.StrictRulePriority, IifName = hostVeth, Table = table },
-    ];
+    public static Rule[] Strict(string vlanLink, string hostVeth, uint table) => BranchKernelLayout.StrictRules(vlanLink, hostVeth, table);
 
     /// <summary>prio 512: to the pod via main; prio 1536: from the pod via its table.</summary>
-    public static Rule[] Standard(IPAddress podIp, uint table) =>
-    [
-        new() { Priority = BranchLayout.StandardToPodPriority, To = new IPNetwork(podIp, 32), Table = RouteTables.Main },
-        new() { Priority = BranchLayout.StandardFromPodPriority, From = new IPNetwork(podIp, 32), Table = table },
-    ];
+    public static Rule[] Standard(IPAddress podIp, uint table) => BranchKernelLayout.StandardRules(podIp, table);
 }

@@ -1,0 +1,187 @@
+using System.Net;
+using System.Net.Sockets;
+using BranchEni.Agent.Configuration;
+using BranchEni.Contracts;
+using BranchEni.Netlink;
+
+namespace BranchEni.Agent.Cli;
+
+/// <summary>What the kernel shows for one recorded branch pod, and every way it differs from the record.</summary>
+internal sealed record PodFindings(RecordedPod Pod)
+{
+    public List<string> Differences { get; } = [];
+
+    /// <summary>The owner the links carry in their alias (the sandbox's container id).</summary>
+    public string? ContainerId { get; set; }
+
+    /// <summary>The mode the pod's rules show; null when it has none.</summary>
+    public EnforcingMode? KernelMode { get; set; }
+
+    public string? PodNetns { get; set; }
+
+    /// <summary>Neither the host veth nor the VLAN link exists: no sandbox has been wired (or it was torn down).</summary>
+    public bool KernelAbsent { get; set; }
+}
+
+/// <summary>
+/// Compares one pod's kernel layout (DESIGN.md §2) with its record: host veth, VLAN link (kind, id, MAC, owner,
+/// trunk), table 100+N, the mode's pod route and rules, rp_filter, and inside the pod's namespace the address,
+/// routes and the permanent neighbour 169.254.1.1. Every difference is one line naming the object.
+/// </summary>
+internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<PodNamespaces> namespaces)
+{
+    public PodFindings Check(RecordedPod pod)
+    {
+        ArgumentNullException.ThrowIfNull(pod);
+        var found = new PodFindings(pod);
+        if (pod.Branch is not { } branch || pod.HostVeth is not { } vethName)
+        {
+            found.Differences.Add($"record {pod.Uid}.json is unusable: {pod.Error}");
+            return found;
+        }
+
+        var veth = node.Link(vethName);
+        var vlan = node.Link(branch.VlanLinkName);
+        found.KernelMode = node.ModeOfTable((uint)branch.RouteTable);
+        found.ContainerId = NonEmpty(vlan?.Alias) ?? NonEmpty(veth?.Alias);
+        if (veth is null && vlan is null)
+        {
+            found.KernelAbsent = true;
+            found.Differences.Add($"no kernel plumbing: host veth {vethName} and {branch.VlanLinkName} are missing");
+            return found;
+        }
+
+        var d = found.Differences;
+        CheckVeth(d, vethName, veth);
+        CheckVlan(d, branch, vlan, veth);
+        CheckTable(d, branch, vlan, veth, vethName);
+        CheckRules(d, branch, vethName);
+        if (veth is not null)
+        {
+            CheckPodSide(found, branch, veth);
+        }
+
+        return found;
+    }
+
+    private void CheckVeth(List<string> d, string name, Link? veth)
+    {
+        if (veth is null)
+        {
+            d.Add($"host veth {name} is missing");
+            return;
+        }
+
+        Expect(d, veth.Kind == "veth", $"{name} is a {veth.Kind ?? "plain"} link, not a veth");
+        Expect(d, veth.IsUp, $"host veth {name} is down");
+        Expect(d, !string.IsNullOrEmpty(veth.Alias), $"host veth {name} has no owner alias (container id)");
+        Expect(d, node.RpFilter(name) != 1, $"rp_filter on {name} is 1 (strict): the pod's packets are dropped; use 0 or 2");
+    }
+
+    private void CheckVlan(List<string> d, BranchEniAssignment branch, Link? vlan, Link? veth)
+    {
+        var name = branch.VlanLinkName;
+        if (vlan is null)
+        {
+            d.Add($"{name} is missing");
+            return;
+        }
+
+        Expect(d, vlan.Kind == node.VlanKind && (vlan.Kind != "vlan" || vlan.VlanId == branch.VlanId),
+            $"{name} is not VLAN {branch.VlanId} (kind {vlan.Kind ?? "none"}, id {vlan.VlanId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
+        Expect(d, vlan.IsUp, $"{name} is down");
+        Expect(d, vlan.Mac is { } mac && mac.Equals(branch.Mac), $"{name} has MAC {KernelText.Mac(vlan)}, the record says {branch.MacText}");
+        if (string.IsNullOrEmpty(vlan.Alias))
+        {
+            d.Add($"{name} has no owner alias (container id)");
+        }
+        else if (veth is not null && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != vlan.Alias)
+        {
+            d.Add($"{name} belongs to container {vlan.Alias}, host veth {veth.Name} to {veth.Alias}");
+        }
+
+        if (node.TrunkLink is { } trunk && vlan.Kind == "vlan")
+        {
+            Expect(d, vlan.ParentIndex == trunk.Index, $"{name} is not on the trunk {trunk.Name} (parent {node.Link(vlan.ParentIndex)?.Name ?? "unknown"})");
+        }
+
+        Expect(d, node.RpFilter(name) != 1, $"rp_filter on {name} is 1 (strict): replies to the pod are dropped; use 0 or 2");
+    }
+
+    private void CheckTable(List<string> d, BranchEniAssignment branch, Link? vlan, Link? veth, string vethName)
+    {
+        var table = (uint)branch.RouteTable;
+        var routes = node.Routes.Where(r => r.Table == table).ToList();
+        var gateway = new IPNetwork(branch.Gateway, 32);
+        Expect(d, vlan is not null && routes.Any(r => r.Destination == gateway && r.Gateway is null && r.OutputIndex == vlan.Index),
+            $"table {table} lacks {gateway} dev {branch.VlanLinkName} scope link");
+        Expect(d, vlan is not null && routes.Any(r => r.Destination.PrefixLength == 0 && branch.Gateway.Equals(r.Gateway) && r.OutputIndex == vlan.Index),
+            $"table {table} lacks default via {branch.Gateway} dev {branch.VlanLinkName}");
+        var podTable = mode == EnforcingMode.Strict ? table : RouteTables.Main;
+        var pod = new IPNetwork(branch.PrivateIp, 32);
+        Expect(d, veth is not null && node.Routes.Any(r => r.Table == podTable && r.Destination == pod && r.OutputIndex == veth.Index),
+            $"table {KernelText.Table(podTable)} lacks {pod} dev {vethName} scope link ({Name(mode)} mode)");
+    }
+
+    private void CheckRules(List<string> d, BranchEniAssignment branch, string vethName)
+    {
+        var table = (uint)branch.RouteTable;
+        var strict = BranchKernelLayout.StrictRules(branch.VlanLinkName, vethName, table);
+        var standard = BranchKernelLayout.StandardRules(branch.PrivateIp, table);
+        var (wanted, unwanted) = mode == EnforcingMode.Strict ? (strict, standard) : (standard, strict);
+        foreach (var rule in wanted)
+        {
+            Expect(d, node.Rules.Any(r => Same(r, rule)), $"{KernelText.Rule(rule)} is missing ({Name(mode)} mode)");
+        }
+
+        foreach (var rule in unwanted.Where(u => node.Rules.Any(r => Same(r, u))))
+        {
+            d.Add($"{KernelText.Rule(rule)} belongs to the other mode; the node is {Name(mode)}");
+        }
+    }
+
+    private void CheckPodSide(PodFindings found, BranchEniAssignment branch, Link veth)
+    {
+        var (path, linkName, problem) = namespaces().Find(veth, branch.PrivateIp);
+        if (problem is not null)
+        {
+            found.Differences.Add(problem);
+            return;
+        }
+
+        found.PodNetns = path;
+        var d = found.Differences;
+        using var pod = NetlinkHandle.Open(path!);
+        var link = pod.GetLink(linkName!);
+        var where = $"{link.Name} in {path}";
+        Expect(d, link.IsUp, $"{where} is down");
+        Expect(d, link.Mtu == veth.Mtu, $"{where} has MTU {link.Mtu}, host veth {veth.Name} {veth.Mtu}");
+        Expect(d, pod.ListAddresses(link.Index, AddressFamily.InterNetwork).Any(a => a.Address.Equals(branch.PrivateIp) && a.PrefixLength == 32),
+            $"{where} lacks {branch.PrivateIp}/32");
+        var routes = pod.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
+        var gateway = BranchKernelLayout.PodGateway;
+        Expect(d, routes.Any(r => r.Destination == new IPNetwork(gateway, 32) && r.OutputIndex == link.Index),
+            $"the pod lacks {gateway}/32 dev {link.Name} scope link");
+        Expect(d, routes.Any(r => r.Destination.PrefixLength == 0 && gateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
+            $"the pod lacks default via {gateway} dev {link.Name}");
+        var neighbour = pod.ListNeighbours(link.Index, AddressFamily.InterNetwork).FirstOrDefault(n => n.Address.Equals(gateway));
+        Expect(d, neighbour is not null && (neighbour.State & NeighbourState.Permanent) != 0 && neighbour.Mac is { } m && m.Equals(veth.Mac),
+            $"the pod lacks the permanent neighbour {gateway} lladdr {KernelText.Mac(veth)} (has {(neighbour?.Mac is { } nm ? BranchEniAssignment.FormatMac(nm) : "none")})");
+    }
+
+    internal static bool Same(Rule a, Rule b) =>
+        a.Priority == b.Priority && a.IifName == b.IifName && a.From == b.From && a.To == b.To && a.Table == b.Table
+        && a.Action == RuleAction.ToTable && a.OifName is null && a.FwMark is null;
+
+    internal static string Name(EnforcingMode mode) => mode == EnforcingMode.Strict ? "strict" : "standard";
+
+    private static string? NonEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
+    private static void Expect(List<string> differences, bool condition, string difference)
+    {
+        if (!condition)
+        {
+            differences.Add(difference);
+        }
+    }
+}
