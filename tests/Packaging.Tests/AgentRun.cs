@@ -46,7 +46,13 @@ public sealed class AgentRun : IAsyncLifetime
 
     public string? InstalledConflist { get; private set; }
 
-    public byte[] CniBinaryShipped { get; } = Encoding.UTF8.GetBytes("#!/bin/sh\n# stands for the branch-eni binary " + Guid.NewGuid() + "\n");
+    /// <summary>The file next to the agent executable that the agent must install (a stand-in unless a staged image
+    /// folder brings the real binary).</summary>
+    public byte[] CniBinaryShipped { get; private set; } = [];
+
+    private static string ShippedCniPath => Path.Combine(Path.GetDirectoryName(AgentProcess.Executable)!, "branch-eni");
+
+    private bool _wroteStandIn;
 
     public byte[]? CniBinaryInstalled { get; private set; }
 
@@ -68,7 +74,13 @@ public sealed class AgentRun : IAsyncLifetime
         BuildEnvironment();
 
         // The image ships the CNI binary next to the agent; BRANCH_ENI_CNI_BINARY is not set by the DaemonSet.
-        await File.WriteAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "branch-eni"), CniBinaryShipped);
+        if (!File.Exists(ShippedCniPath))
+        {
+            await File.WriteAllTextAsync(ShippedCniPath, "#!/bin/sh\n# stands for the branch-eni binary " + Guid.NewGuid() + "\n");
+            _wroteStandIn = true;
+        }
+
+        CniBinaryShipped = await File.ReadAllBytesAsync(ShippedCniPath);
         _agent = AgentProcess.Start(Manifests.Command.Skip(1), Env, AgentProcess.EnvNames());
         try
         {
@@ -293,7 +305,11 @@ public sealed class AgentRun : IAsyncLifetime
         }
         finally
         {
-            File.Delete(Path.Combine(AppContext.BaseDirectory, "branch-eni"));
+            if (_wroteStandIn)
+            {
+                File.Delete(ShippedCniPath);
+            }
+
             Directory.Delete(NodeRoot, recursive: true);
         }
     }

@@ -104,4 +104,16 @@ public sealed class DaemonSetTests
         Assert.Equal("ClusterRole", binding["roleRef"]!["kind"]!.GetValue<string>());
         _m.Get("ClusterRole", binding["roleRef"]!["name"]!.GetValue<string>());
     }
+
+    [Fact]
+    public void The_example_overlay_changes_only_the_image_and_the_cluster_name()
+    {
+        var overlay = new Manifests(Yaml.Documents(Repo.Run("kubectl", "kustomize", Repo.PathOf("packaging", "examples", "overlay"))));
+        Assert.Equal("prod", overlay.PlainEnv["CLUSTER_NAME"]);
+        Assert.Equal("123456789012.dkr.ecr.us-west-2.amazonaws.com/branch-eni:0.1.0", overlay.Agent["image"]!.GetValue<string>());
+        Assert.Equal(_m.Objects.Select(Manifests.KeyOf).Order(), overlay.Objects.Select(Manifests.KeyOf).Order());
+        // The strategic merge may reorder env entries; no value refers to another ($(VAR)), so order does not matter.
+        Assert.Equal(_m.EnvEntries.Select(e => e["name"]!.GetValue<string>()).Order(), overlay.EnvEntries.Select(e => e["name"]!.GetValue<string>()).Order());
+        Assert.Equal(_m.PlainEnv.Where(e => e.Key != "CLUSTER_NAME").OrderBy(e => e.Key), overlay.PlainEnv.Where(e => e.Key != "CLUSTER_NAME").OrderBy(e => e.Key));
+    }
 }

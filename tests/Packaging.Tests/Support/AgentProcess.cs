@@ -14,7 +14,10 @@ internal sealed partial class AgentProcess : IDisposable
 
     private AgentProcess(Process process) => _process = process;
 
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, "branch-eni-agent");
+    /// <summary>The agent built next to the tests, or BRANCH_ENI_PACKAGING_AGENT: an image-like folder with the native
+    /// AOT agent and the real CNI binary side by side (how the Dockerfile's runtime stage lays them out).</summary>
+    public static string Executable =>
+        Environment.GetEnvironmentVariable("BRANCH_ENI_PACKAGING_AGENT") is { Length: > 0 } staged ? staged : Path.Combine(AppContext.BaseDirectory, "branch-eni-agent");
 
     public ConcurrentQueue<string> Output { get; } = new();
 
