@@ -6,5 +6,7 @@ cd "$(dirname "$0")"
 tools/install-prereqs.sh
 dotnet build bench/Bench -c Release -v quiet -nologo
 dotnet publish src/CniPlugin -c Release -o artifacts/bin -v quiet -nologo >/dev/null
+# The agent rows run the shipped native-AOT agent.
+dotnet publish src/NodeAgent -c Release -r linux-x64 -o artifacts/bench/agent -v quiet -nologo >/dev/null
 mkdir -p docs
 exec dotnet bench/Bench/bin/Release/net10.0/branch-eni-bench.dll --write docs/benchmarks.md "$@"

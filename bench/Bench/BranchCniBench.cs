@@ -21,12 +21,15 @@ internal static class BranchCniBench
         var job = new MicroVmJob($"export BIN={binary} N={PodsPerRound} ROUNDS={Rounds}\n{script}") { Timeout = TimeSpan.FromSeconds(900) };
         var result = MicroVm.RunAsync(job).GetAwaiter().GetResult().EnsureSuccess();
         var ms = PerCallMs(result.Stdout);
+        var peakKb = PeakKb(result.Stdout);
         const string Floor = "ip -batch (node + pod ns)";
-        yield return new Measurement("CNI ADD (VM) vs Go vlan", ms["ours-add"], "Go vlan + static", ms["go-add"], AimRatio: 0.5, AimAbsoluteMs: null);
-        yield return new Measurement("CNI ADD (VM) vs ip -batch floor", ms["ours-add"], Floor, ms["floor-add"], AimRatio: 1.3, AimAbsoluteMs: null);
-        yield return new Measurement("CNI DEL (VM) vs ip -batch floor", ms["ours-del"], "ip -batch", ms["floor-del"], AimRatio: 1.3, AimAbsoluteMs: null);
+        yield return new Measurement("CNI ADD (VM) vs Go vlan", ms["ours-add"], "Go vlan + static", ms["go-add"], AimRatio: 0.5, AimAbsolute: null);
+        yield return new Measurement("CNI ADD (VM) vs ip -batch floor", ms["ours-add"], Floor, ms["floor-add"], AimRatio: 1.3, AimAbsolute: null);
+        yield return new Measurement("CNI DEL (VM) vs ip -batch floor", ms["ours-del"], "ip -batch", ms["floor-del"], AimRatio: 1.3, AimAbsolute: null);
         // No aim: shown so the reader sees the Go plugin's DEL beside ours.
-        yield return new Measurement("CNI DEL (VM) vs Go vlan", ms["ours-del"], "Go vlan + static", ms["go-del"], AimRatio: null, AimAbsoluteMs: null);
+        yield return new Measurement("CNI DEL (VM) vs Go vlan", ms["ours-del"], "Go vlan + static", ms["go-del"], AimRatio: null, AimAbsolute: null);
+        yield return new Measurement("CNI peak RSS (ADD, VM) vs Go vlan", peakKb["ours-add"] / 1024.0, "Go vlan + static", peakKb["go-add"] / 1024.0,
+            AimRatio: null, AimAbsolute: null, Unit: "MB");
     }
 
     /// <summary>Median over rounds of per-call ms, from the script's `BENCH method round count ns` lines; every
@@ -62,6 +65,16 @@ internal static class BranchCniBench
         }
 
         return samples.ToDictionary(p => p.Key, p => Median(p.Value), StringComparer.Ordinal);
+    }
+
+    /// <summary>Peak resident kB of one ADD per method, from the script's `PEAK method kB` lines.</summary>
+    internal static Dictionary<string, long> PeakKb(string stdout)
+    {
+        var peaks = stdout.Split('\n').Select(l => l.Trim().Split(' ')).Where(f => f.Length == 3 && f[0] == "PEAK")
+            .ToDictionary(f => f[1], f => long.Parse(f[2], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        return peaks.ContainsKey("ours-add") && peaks.ContainsKey("go-add")
+            ? peaks
+            : throw new InvalidOperationException($"the VM bench did not report the peak RSS of both ADDs:\n{stdout}");
     }
 
     private static double Median(List<double> values)

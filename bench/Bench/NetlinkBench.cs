@@ -27,7 +27,7 @@ internal static class NetlinkBench
             ip.Add(InFreshNamespace(ThroughIpBatch));
         }
 
-        yield return new Measurement("netlink: 1,000 operations", Median(ours), "ip -batch", Median(ip), AimRatio: 1.0, AimAbsoluteMs: null);
+        yield return new Measurement("netlink: 1,000 operations", Median(ours), "ip -batch", Median(ip), AimRatio: 1.0, AimAbsolute: null);
     }
 
     private static double InFreshNamespace(Func<string, double> body)

@@ -18,8 +18,8 @@ internal static class StartupBench
             "/bin/true",
         };
         var ms = ExecTimer.CompareMs(commands);
-        yield return new Measurement("start (VERSION) vs Go vlan", ms[0], "Go vlan plugin", ms[1], AimRatio: null, AimAbsoluteMs: 2.0);
-        yield return new Measurement("start (VERSION) vs Go ptp", ms[0], "Go ptp plugin", ms[2], AimRatio: null, AimAbsoluteMs: 2.0);
+        yield return new Measurement("start (VERSION) vs Go vlan", ms[0], "Go vlan plugin", ms[1], AimRatio: null, AimAbsolute: 2.0);
+        yield return new Measurement("start (VERSION) vs Go ptp", ms[0], "Go ptp plugin", ms[2], AimRatio: null, AimAbsolute: 2.0);
         yield return new Measurement("exec floor (/bin/true)", ms[3], "-", null, null, null);
     }
 }

@@ -7,7 +7,7 @@
 # Each method does N ADDs then N DELs, one fresh pod namespace per pod, ROUNDS times, methods interleaved per round.
 # Everything timed runs inside the "node" namespace (one `ip netns exec`), so each CNI call is one fork+exec from bash.
 # Executables and libraries are staged on tmpfs first (see below).
-# Prints `BENCH <method>-<add|del> <round> <count> <elapsed ns>` per block; the clock is the kernel's monotonic
+# Prints `BENCH <method>-<add|del> <round> <count> <elapsed ns>` per block, then `PEAK <method>-add <kB>`; the clock is the kernel's monotonic
 # "now" from /proc/timer_list, read with bash builtins (no process start inside the timed span).
 set -u
 BIN=${BIN:?}
@@ -158,4 +158,19 @@ for r in $(seq 1 "$ROUNDS"); do
   empty || fail "floor DEL left something"
   rmpodnet
 done
+# Peak resident memory of one ADD each (not timed): GNU time's %M is the child's ru_maxrss in kB (for the Go plugin
+# this includes the static IPAM process it runs).
+ip netns add p1 || fail "netns p1"
+env CNI_COMMAND=ADD CNI_CONTAINERID=m1 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni CNI_ARGS="$(arguments 1)" \
+  /usr/bin/time -o /tmp/b/peak -f "PEAK ours-add %M" "$BIN" < /tmp/b/ours.json > /tmp/b/out1.json || fail "ours peak ADD: $(cat /tmp/b/out1.json)"
+cat /tmp/b/peak
+jq -c --slurpfile p /tmp/b/out1.json '. + {prevResult: $p[0]}' /tmp/b/ours.json > /tmp/b/del1.json || fail "prevResult"
+CNI_COMMAND=DEL CNI_CONTAINERID=m1 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni CNI_ARGS="$(arguments 1)" \
+  "$BIN" < /tmp/b/del1.json > /tmp/b/dout1.json || fail "ours peak DEL: $(cat /tmp/b/dout1.json)"
+env CNI_COMMAND=ADD CNI_CONTAINERID=m2 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+  /usr/bin/time -o /tmp/b/peak -f "PEAK go-add %M" /usr/lib/cni/vlan < /tmp/b/go1.json > /tmp/b/gout1.json || fail "go peak ADD: $(cat /tmp/b/gout1.json)"
+cat /tmp/b/peak
+CNI_COMMAND=DEL CNI_CONTAINERID=m2 CNI_NETNS=/run/netns/p1 CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+  /usr/lib/cni/vlan < /tmp/b/go1.json > /tmp/b/gdout1.json || fail "go peak DEL: $(cat /tmp/b/gdout1.json)"
+ip netns del p1
 echo ALL-DONE

@@ -100,13 +100,44 @@ internal static class Program
             return null;
         }
 
+        // Read with Utf8JsonReader rather than CniJsonContext so VERSION never pays the serializer's first use.
+        var reader = new Utf8JsonReader(config);
+        var path = "$";
         try
         {
-            return JsonSerializer.Deserialize(config, CniJsonContext.Default.VersionProbe)?.CniVersion;
+            reader.Read();
+            if (reader.TokenType == JsonTokenType.Null)
+            {
+                return null;
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new JsonException($"the network configuration must be a JSON object, not {reader.TokenType}");
+            }
+
+            string? version = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isVersion = reader.ValueTextEquals("cniVersion"u8);
+                path = isVersion ? "$.cniVersion" : "$";
+                reader.Read();
+                version = !isVersion ? version : reader.TokenType switch
+                {
+                    JsonTokenType.String => reader.GetString(),
+                    JsonTokenType.Null => null,
+                    _ => throw new JsonException($"cniVersion must be a string, not {reader.TokenType}"),
+                };
+                reader.Skip();
+                path = "$";
+            }
+
+            reader.Read(); // past the closing brace: anything after it is not JSON either
+            return version;
         }
         catch (JsonException e)
         {
-            throw new CniException(CniErrorCode.DecodeFailure, $"the network configuration does not decode at {e.Path ?? "$"}", e.Message);
+            throw new CniException(CniErrorCode.DecodeFailure, $"the network configuration does not decode at {path}", e.Message);
         }
     }
 }

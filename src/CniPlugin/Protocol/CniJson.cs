@@ -4,11 +4,6 @@ using BranchEni.Cni.Config;
 
 namespace BranchEni.Cni.Protocol;
 
-/// <summary>The reply to VERSION (spec "Version" operation).</summary>
-internal sealed record VersionReply(
-    [property: JsonPropertyName("cniVersion")] string CniVersion,
-    [property: JsonPropertyName("supportedVersions")] string[] SupportedVersions);
-
 /// <summary>The error object written to stdout on failure (spec "Error" section).</summary>
 internal sealed record ErrorReply(
     [property: JsonPropertyName("cniVersion")] string CniVersion,
@@ -16,14 +11,9 @@ internal sealed record ErrorReply(
     [property: JsonPropertyName("msg")] string Msg,
     [property: JsonPropertyName("details")] string? Details);
 
-/// <summary>Only the version field of any request; enough to negotiate before the full config is decoded.</summary>
-internal sealed record VersionProbe([property: JsonPropertyName("cniVersion")] string? CniVersion);
-
 /// <summary>Source-generated JSON for every type the plugin reads or writes (native AOT: no reflection).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(VersionReply))]
 [JsonSerializable(typeof(ErrorReply))]
-[JsonSerializable(typeof(VersionProbe))]
 [JsonSerializable(typeof(CniResult))]
 [JsonSerializable(typeof(RawPluginConfig))]
 [JsonSerializable(typeof(JsonElement))]

@@ -14,8 +14,8 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, ILogger 
 {
     public const string AnnotationKey = "vpc.amazonaws.com/pod-eni";
 
-    /// <summary>Builds the API reader only when needed, so the record path never loads the Kubernetes client.</summary>
-    internal Func<string, IPodReader> PodReaderFactory { get; init; } = static kubeconfig => new KubernetesPodReader(kubeconfig);
+    /// <summary>The API reader: branch-eni-kube beside this binary, run only when the record does not decide.</summary>
+    internal Func<string, IPodReader> PodReaderFactory { get; init; } = static kubeconfig => new ExecPodReader(ExecPodReader.Beside, kubeconfig);
 
     internal Action<TimeSpan> Sleep { get; init; } = Thread.Sleep;
 
@@ -135,10 +135,7 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, ILogger 
     }
 }
 
-/// <summary>What the selector needs to know about a pod from the API.</summary>
-internal sealed record PodFacts(string? Uid, string? Annotation, bool RequestsBranchEni);
-
-/// <summary>Reads a pod; the production one is <see cref="KubernetesPodReader"/>.</summary>
+/// <summary>Reads a pod; the production one is <see cref="ExecPodReader"/>.</summary>
 internal interface IPodReader
 {
     PodFacts Read(string podNamespace, string podName);

@@ -7,8 +7,8 @@ using Serilog.Core;
 
 namespace BranchEni.Cni.Tests.Selection;
 
-/// <summary>Which pods get a branch ENI: record first, then the API (KubernetesClient's kubeconfig, a real HTTP
-/// GET against a fake API on loopback), else delegation.</summary>
+/// <summary>Which pods get a branch ENI: record first, then the API (the published branch-eni-kube: KubernetesClient's
+/// kubeconfig, a real HTTP GET against a fake API on loopback), else delegation.</summary>
 public sealed class BranchSelectorTests : IDisposable
 {
     private const string Uid = "11111111-2222-3333-4444-555555555555";
@@ -24,6 +24,12 @@ public sealed class BranchSelectorTests : IDisposable
         Kubeconfig = kubeconfig ? api.WriteKubeconfig(dir) : null,
     };
 
+    /// <summary>The API reader as shipped: published beside the plugin binary.</summary>
+    private static string Reader => Path.Combine(Path.GetDirectoryName(BranchEni.Testing.RepoPaths.RequireCniBinary())!, ExecPodReader.FileName);
+
+    private static BranchSelector Selector(PluginConfig config, Action<TimeSpan>? sleep = null) =>
+        new(config, Args, Logger.None) { PodReaderFactory = k => new ExecPodReader(Reader, k), Sleep = sleep ?? Thread.Sleep };
+
     private static CniArgs Args => CniArgs.Parse($"K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_UID={Uid}");
 
     private static string Pod(string? annotation, bool requests = false) =>
@@ -36,7 +42,7 @@ public sealed class BranchSelectorTests : IDisposable
     {
         api.Pods["default/web"] = Pod(Element);
 
-        var branch = new BranchSelector(Config(), Args, Logger.None).Select();
+        var branch = Selector(Config()).Select();
 
         Assert.Equal(7, branch!.VlanId);
         Assert.Equal("10.77.0.20", branch.PrivateIp.ToString());
@@ -47,8 +53,8 @@ public sealed class BranchSelectorTests : IDisposable
     {
         api.Pods["default/web"] = Pod(null);
 
-        Assert.Null(new BranchSelector(Config(), Args, Logger.None).Select());
-        Assert.Null(new BranchSelector(Config(kubeconfig: false), Args, Logger.None).Select());
+        Assert.Null(Selector(Config()).Select());
+        Assert.Null(Selector(Config(kubeconfig: false)).Select());
     }
 
     [Fact]
@@ -56,17 +62,14 @@ public sealed class BranchSelectorTests : IDisposable
     {
         api.Pods["default/web"] = Pod(null, requests: true);
         var sleeps = new List<TimeSpan>();
-        var selector = new BranchSelector(Config(), Args, Logger.None)
+        var selector = Selector(Config(), d =>
         {
-            Sleep = d =>
+            sleeps.Add(d);
+            if (sleeps.Count == 3)
             {
-                sleeps.Add(d);
-                if (sleeps.Count == 3)
-                {
-                    api.Pods["default/web"] = Pod(Element, requests: true);
-                }
-            },
-        };
+                api.Pods["default/web"] = Pod(Element, requests: true);
+            }
+        });
 
         Assert.Equal(7, selector.Select()!.VlanId);
         Assert.Equal(4, api.Requests);
@@ -91,9 +94,33 @@ public sealed class BranchSelectorTests : IDisposable
     {
         var config = Config();
         api.Dispose();
-        var e = Assert.Throws<CniException>(() => new BranchSelector(config, Args, Logger.None).Select());
+        var e = Assert.Throws<CniException>(() => Selector(config).Select());
 
         Assert.Equal(CniErrorCode.TryAgainLater, e.Code);
+    }
+
+    [Fact]
+    public void AMissingApiReaderIsAnIoErrorNamingWhereItShouldBe()
+    {
+        api.Pods["default/web"] = Pod(Element);
+        var missing = Path.Combine(dir, "nowhere", ExecPodReader.FileName);
+        var selector = new BranchSelector(Config(), Args, Logger.None) { PodReaderFactory = k => new ExecPodReader(missing, k) };
+
+        var e = Assert.Throws<CniException>(selector.Select);
+
+        Assert.Equal(CniErrorCode.IoFailure, e.Code);
+        Assert.Contains(missing, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ABadKubeconfigIsAConfigErrorThroughTheReader()
+    {
+        var config = Config() with { Kubeconfig = Path.Combine(dir, "no-such-kubeconfig") };
+
+        var e = Assert.Throws<CniException>(() => Selector(config).Select());
+
+        Assert.Equal(CniErrorCode.InvalidNetworkConfig, e.Code);
+        Assert.Contains("kubeconfig", e.Message, StringComparison.Ordinal);
     }
 
     public void Dispose()

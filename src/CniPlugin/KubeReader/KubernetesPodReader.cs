@@ -3,9 +3,10 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using BranchEni.Cni.Protocol;
+using BranchEni.Cni.Selection;
 using k8s;
 
-namespace BranchEni.Cni.Selection;
+namespace BranchEni.Cni.KubeReader;
 
 /// <summary>
 /// Reads a pod (GET /api/v1/namespaces/NS/pods/NAME) with the configured kubeconfig. KubernetesClient parses the
@@ -13,7 +14,7 @@ namespace BranchEni.Cni.Selection;
 /// we need, because the generated `Kubernetes` client roots every API operation and model into the native binary,
 /// and native AOT pays for that on every start (VERSION went from ~3 ms to ~12 ms).
 /// </summary>
-internal sealed class KubernetesPodReader : IPodReader, IDisposable
+internal sealed class KubernetesPodReader : IDisposable
 {
     private const string Resource = "vpc.amazonaws.com/pod-eni";
 

@@ -1,0 +1,35 @@
+using System.Text.Json;
+using BranchEni.Cni.Protocol;
+using BranchEni.Cni.Selection;
+
+namespace BranchEni.Cni.KubeReader;
+
+/// <summary>
+/// `branch-eni-kube KUBECONFIG NAMESPACE NAME`: the branch-eni plugin's Kubernetes API read, a separate executable so
+/// the plugin itself carries no Kubernetes client or HTTP stack (see ExecPodReader). Prints the pod's facts as JSON and
+/// exits 0; on failure prints the CNI error the plugin should answer with (code, msg, details) and exits 1.
+/// </summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        try
+        {
+            if (args.Length != 3)
+            {
+                throw new CniException(CniErrorCode.InternalError, "usage: branch-eni-kube KUBECONFIG NAMESPACE NAME");
+            }
+
+            using var reader = new KubernetesPodReader(args[0]);
+            JsonSerializer.Serialize(stdout, reader.Read(args[1], args[2]), PodReaderJsonContext.Default.PodFacts);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            var error = e as CniException ?? new CniException(CniErrorCode.InternalError, $"unexpected {e.GetType().Name}: {e.Message}", e.StackTrace);
+            JsonSerializer.Serialize(stdout, new PodReadError((int)error.Code, error.Message, error.Details), PodReaderJsonContext.Default.PodReadError);
+            return 1;
+        }
+    }
+}

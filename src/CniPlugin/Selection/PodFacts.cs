@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace BranchEni.Cni.Selection;
+
+/// <summary>What the selector needs to know about a pod from the API (branch-eni-kube prints it as JSON).</summary>
+internal sealed record PodFacts(string? Uid, string? Annotation, bool RequestsBranchEni);
+
+/// <summary>branch-eni-kube's answer when it cannot read the pod: the CNI error it stands for.</summary>
+internal sealed record PodReadError(int Code, string Msg, string? Details);
+
+/// <summary>The JSON between the CNI and branch-eni-kube (compiled into both).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(PodFacts))]
+[JsonSerializable(typeof(PodReadError))]
+internal sealed partial class PodReaderJsonContext : JsonSerializerContext;
