@@ -53,6 +53,8 @@ public sealed class AgentRun : IAsyncLifetime
     private static string ShippedCniPath => Path.Combine(Path.GetDirectoryName(AgentProcess.Executable)!, "branch-eni");
 
     private bool _wroteStandIn;
+    private bool _netnsCreated;
+    private bool _disposed;
 
     public byte[]? CniBinaryInstalled { get; private set; }
 
@@ -62,7 +64,22 @@ public sealed class AgentRun : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        try
+        {
+            await RunScenarioAsync();
+        }
+        catch
+        {
+            // Whether or not xunit disposes a fixture whose initialisation failed, leave no namespace or process behind.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task RunScenarioAsync()
+    {
         Run("ip", "netns", "add", _netns);
+        _netnsCreated = true;
         var options = new SandboxOptions();
         foreach (var id in ExampleGroupIds())
         {
@@ -288,6 +305,12 @@ public sealed class AgentRun : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _agent?.Dispose();
         if (_proxy is not null)
         {
@@ -301,7 +324,10 @@ public sealed class AgentRun : IAsyncLifetime
 
         try
         {
-            Run("ip", "netns", "del", _netns);
+            if (_netnsCreated)
+            {
+                Run("ip", "netns", "del", _netns);
+            }
         }
         finally
         {

@@ -16,7 +16,9 @@ public sealed class IamPolicyTests
     public void Actions_are_the_agents_ec2_calls_plus_create_tags_for_tagging_on_create()
     {
         Assert.Equal(IamPolicy.ActionsInAgentSource().Append("ec2:CreateTags").Order(), Policy.Actions.Order());
+        Assert.Equal("2012-10-17", Policy.Document["Version"]!.GetValue<string>());
         Assert.All(Policy.Statements, s => Assert.Equal("Allow", s["Effect"]!.GetValue<string>()));
+        Assert.All(Policy.Statements, s => Assert.NotEmpty(IamPolicy.Many(s["Resource"])));
     }
 
     [Fact]
