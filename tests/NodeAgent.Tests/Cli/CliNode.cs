@@ -107,9 +107,13 @@ internal sealed class CliNode : IDisposable
         Ip($"-n {Node} route add default via 10.77.0.1 dev vlan.eth.{vlan} table {100 + vlan}");
     }
 
-    public void WriteRecord(string name, int vlan) =>
-        File.WriteAllText(Path.Combine(StateDir, "pods", Uid(vlan) + ".json"),
-            $$"""{"eniId":"eni-0f{{vlan}}","ifAddress":"{{Mac(vlan)}}","privateIp":"{{Ip4(vlan)}}","ipv6Addr":"","vlanId":{{vlan}},"subnetCidr":"10.77.0.0/16","subnetV6Cidr":"","associationID":"trunk-assoc-{{vlan}}","podNamespace":"default","podName":"{{name}}","podUid":"{{Uid(vlan)}}"}""");
+    public void WriteRecord(string name, int vlan, string? uid = null) =>
+        File.WriteAllText(Path.Combine(StateDir, "pods", (uid ?? Uid(vlan)) + ".json"),
+            $$"""{{{Annotation(vlan)[2..^2]}},"podNamespace":"default","podName":"{{name}}","podUid":"{{uid ?? Uid(vlan)}}"}""");
+
+    /// <summary>The `vpc.amazonaws.com/pod-eni` annotation the agent writes for VLAN <paramref name="vlan"/>.</summary>
+    public static string Annotation(int vlan, string? eniId = null) =>
+        $$"""[{"eniId":"{{eniId ?? $"eni-0f{vlan}"}}","ifAddress":"{{Mac(vlan)}}","privateIp":"{{Ip4(vlan)}}","ipv6Addr":"","vlanId":{{vlan}},"subnetCidr":"10.77.0.0/16","subnetV6Cidr":"","associationID":"trunk-assoc-{{vlan}}"}]""";
 
     /// <summary>Runs a debug command in process against this node; returns exit code, stdout, stderr.</summary>
     public async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
