@@ -68,6 +68,17 @@ public sealed class ChartTests
         Assert.Equal(Repo.Read("packaging", "base", "securitygrouppolicies.yaml"), Repo.Read("packaging", "chart", "branch-eni", "crds", "securitygrouppolicies.yaml"));
     }
 
+    [Fact]
+    public void Chart_yaml_names_a_v2_chart_after_its_directory_with_semantic_versions()
+    {
+        var chart = Yaml.Single(Repo.Read("packaging", "chart", "branch-eni", "Chart.yaml"));
+        Assert.Equal("v2", chart["apiVersion"]!.GetValue<string>());
+        Assert.Equal("branch-eni", chart["name"]!.GetValue<string>());
+        Assert.Equal("application", chart["type"]!.GetValue<string>());
+        Assert.Matches(@"^\d+\.\d+\.\d+$", chart["version"]!.GetValue<string>());
+        Assert.Matches(@"^\d+\.\d+\.\d+$", chart["appVersion"]!.GetValue<string>());
+    }
+
     private static IEnumerable<string> Leaves(JsonObject o, string prefix) =>
         o.SelectMany(kv => kv.Value is JsonObject child ? Leaves(child, $"{prefix}{kv.Key}.") : [$"{prefix}{kv.Key}"]);
 }
