@@ -11,12 +11,16 @@ namespace BranchEni.Sandbox;
 /// </summary>
 internal static class Program
 {
-    private const string Usage = "usage: branch-eni-sandbox --state-dir DIR [--seed FILE]";
+    private const string Usage =
+        "usage: branch-eni-sandbox --state-dir DIR [--seed FILE] [--fabric-router NETNS_PATH --fabric-node INSTANCE_ID]\n"
+        + "  --fabric-*: also play the VPC's network (root only): this namespace is the node, NETNS_PATH the VPC router";
 
     private static async Task<int> Main(string[] args)
     {
         string? stateDir = null;
         string? seedFile = null;
+        string? fabricRouter = null;
+        string? fabricNode = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -27,6 +31,12 @@ internal static class Program
                 case "--seed" when i + 1 < args.Length:
                     seedFile = args[++i];
                     break;
+                case "--fabric-router" when i + 1 < args.Length:
+                    fabricRouter = args[++i];
+                    break;
+                case "--fabric-node" when i + 1 < args.Length:
+                    fabricNode = args[++i];
+                    break;
                 case "-h" or "--help":
                     Console.WriteLine(Usage);
                     return 0;
@@ -36,9 +46,9 @@ internal static class Program
             }
         }
 
-        if (stateDir is null)
+        if (stateDir is null || (fabricRouter is null) != (fabricNode is null))
         {
-            Console.Error.WriteLine($"branch-eni-sandbox: --state-dir is required\n{Usage}");
+            Console.Error.WriteLine($"branch-eni-sandbox: --state-dir is required, and --fabric-router goes with --fabric-node\n{Usage}");
             return 2;
         }
 
@@ -71,6 +81,9 @@ internal static class Program
         {
             var ep = host.Endpoints;
             Console.WriteLine($"ec2 {ep.Ec2}\nimds {ep.Imds}\nkubernetes {ep.Kubernetes}\nadmin {ep.Admin}\nstate {Path.GetFullPath(stateDir)}");
+            var fabric = fabricRouter is null
+                ? Task.CompletedTask
+                : new Fabric.VpcFabric(host.Admin, fabricNode!, fabricRouter, Console.Out).RunAsync(stop.Token);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
@@ -78,6 +91,7 @@ internal static class Program
             catch (OperationCanceledException)
             {
                 Console.WriteLine("branch-eni-sandbox: stopping");
+                await fabric.ConfigureAwait(false);
             }
         }
 

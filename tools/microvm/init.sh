@@ -12,7 +12,10 @@ for m in $(cat /modules/order); do
   insmod "/modules/$m" || { echo "microvm: insmod $m failed"; failed="$failed $m"; }
 done
 opts=trans=virtio,version=9p2000.L,msize=262144
-if ! mount -t 9p -o "$opts,ro" hostroot /newroot; then
+# The host root and the checkout are read-only shares that do not change under a job: cache=loose keeps what the
+# guest read in its page cache, so a binary's pages are fetched over 9p once, not at every page fault (kubectl,
+# the .NET runtime and PostgreSQL were many times slower without it). The job folder stays uncached (live output).
+if ! mount -t 9p -o "$opts,ro,cache=loose" hostroot /newroot; then
   echo "microvm: cannot mount the host root"; poweroff -f
 fi
 mount -t proc proc /newroot/proc
@@ -30,7 +33,7 @@ for arg in $(cat /proc/cmdline); do
     branch_eni.repo=*)
       repo=${arg#branch_eni.repo=}
       mkdir -p "/newroot$repo"
-      mount -t 9p -o "$opts,ro" repo "/newroot$repo" || echo "microvm: cannot mount the checkout at $repo" ;;
+      mount -t 9p -o "$opts,ro,cache=loose" repo "/newroot$repo" || echo "microvm: cannot mount the checkout at $repo" ;;
   esac
 done
 if ! mount -t 9p -o "$opts" job /newroot/run/job; then

@@ -42,17 +42,34 @@ case "$repo" in
     append="$append branch_eni.repo=$repo" ;;
 esac
 
+# BRANCH_ENI_VM_FOLLOW=1 relays the job's stdout while it runs (progress output) instead of afterwards;
+# BRANCH_ENI_VM_CONSOLE=stdio puts the serial console on this terminal (a job may open a shell on /dev/ttyS0).
+follow=${BRANCH_ENI_VM_FOLLOW:-0}
+serial=("file:$job/console.log") qemu_in=/dev/null qemu_out=$job/qemu.log
+if [ "${BRANCH_ENI_VM_CONSOLE:-}" = stdio ]; then
+  serial=(stdio) qemu_in=/dev/stdin qemu_out=/dev/stdout follow=1
+fi
+if [ "$follow" = 1 ]; then
+  : >"$job/stdout"
+  tail -n +1 -F "$job/stdout" 2>/dev/null &
+  tail_pid=$!
+fi
+
 # KVM is present on these machines but fails (MSR error): TCG only.
 timeout -k 5 "$timeout_s" qemu-system-x86_64 \
   -accel tcg -cpu max -m "${BRANCH_ENI_VM_MEMORY:-1024}" -smp "${BRANCH_ENI_VM_CPUS:-1}" \
-  -display none -monitor none -serial "file:$job/console.log" -no-reboot -nic none \
+  -display none -monitor none -serial "${serial[@]}" -no-reboot -nic none \
   -kernel "$kit/vmlinuz" -initrd "$kit/initramfs.gz" \
   -append "$append" \
   -virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
   -virtfs "local,path=$job,mount_tag=job,security_model=none,multidevs=remap" "${extra[@]}" \
-  </dev/null >"$job/qemu.log" 2>&1 || true
+  <"$qemu_in" >"$qemu_out" 2>&1 || true
 
-[ -f "$job/stdout" ] && cat "$job/stdout"
+if [ "$follow" = 1 ]; then
+  sleep 0.5; kill "$tail_pid" 2>/dev/null || true; wait "$tail_pid" 2>/dev/null || true
+elif [ -f "$job/stdout" ]; then
+  cat "$job/stdout"
+fi
 [ -f "$job/stderr" ] && cat "$job/stderr" >&2
 if [ -s "$job/modules-failed" ]; then
   echo "microvm: kernel modules failed to load:$(cat "$job/modules-failed"); console tail:" >&2

@@ -30,10 +30,28 @@ public sealed class AssociationSnapshot
     public int VlanId { get; set; }
 }
 
+/// <summary>A security group with its inbound rules (outbound is always open in the sandbox).</summary>
+public sealed class SecurityGroupSnapshot
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public List<IngressRuleSeed> Ingress { get; set; } = [];
+}
+
+public sealed class RouteSnapshot
+{
+    public string DestinationCidrBlock { get; set; } = "";
+    public string InstanceId { get; set; } = "";
+}
+
 public sealed class Ec2Snapshot
 {
+    public string VpcCidrBlock { get; set; } = "";
+    public Dictionary<string, string> SubnetCidrBlocks { get; set; } = [];
     public List<EniSnapshot> NetworkInterfaces { get; set; } = [];
     public List<AssociationSnapshot> Associations { get; set; } = [];
+    public List<SecurityGroupSnapshot> SecurityGroups { get; set; } = [];
+    public List<RouteSnapshot> Routes { get; set; } = [];
 }
 
 /// <summary>
@@ -146,6 +164,18 @@ public sealed class SandboxAdmin
         {
             return new Ec2Snapshot
             {
+                VpcCidrBlock = _state.Vpc.CidrBlock,
+                SubnetCidrBlocks = _state.Subnets.ToDictionary(s => s.Id, s => s.CidrBlock, StringComparer.Ordinal),
+                SecurityGroups = _state.SecurityGroups.Select(g => new SecurityGroupSnapshot
+                {
+                    Id = g.Id,
+                    Name = g.Name,
+                    Ingress = g.Ingress.Select(r => new IngressRuleSeed
+                    {
+                        Protocol = r.Protocol, FromPort = r.FromPort, ToPort = r.ToPort, Cidrs = [.. r.Cidrs], SourceGroupIds = [.. r.SourceGroupIds],
+                    }).ToList(),
+                }).ToList(),
+                Routes = _state.Routes.Select(r => new RouteSnapshot { DestinationCidrBlock = r.DestinationCidrBlock, InstanceId = r.InstanceId }).ToList(),
                 NetworkInterfaces = _state.NetworkInterfaces.Select(e => new EniSnapshot
                 {
                     Id = e.Id,

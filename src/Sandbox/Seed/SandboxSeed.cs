@@ -15,6 +15,16 @@ public sealed class SandboxSeed
     public List<SecurityGroupSeed> SecurityGroups { get; set; } = [];
     public List<InstanceSeed> Instances { get; set; } = [];
 
+    /// <summary>
+    /// Stand-alone ENIs present at start, not attached to any instance: what a managed service (an RDS database,
+    /// say) leaves in a subnet. The demo's fabric gives each one a host in the network namespace of its
+    /// <c>fabric:netns</c> tag.
+    /// </summary>
+    public List<NetworkInterfaceSeed> NetworkInterfaces { get; set; } = [];
+
+    /// <summary>Route-table entries that send a prefix to an instance (the node's pod range, say).</summary>
+    public List<RouteSeed> Routes { get; set; } = [];
+
     /// <summary>Extra or overriding instance types (name -> limits) on top of the built-in table.</summary>
     public Dictionary<string, InstanceTypeSeed> InstanceTypes { get; set; } = [];
 
@@ -43,6 +53,38 @@ public sealed class SecurityGroupSeed
     public string Id { get; set; } = "";
     public string Name { get; set; } = "";
     public string Description { get; set; } = "";
+
+    /// <summary>Inbound rules (none: nothing may open a connection to members). Outbound is always allowed.</summary>
+    public List<IngressRuleSeed> Ingress { get; set; } = [];
+}
+
+/// <summary>One inbound permission: a protocol and port range from CIDRs and/or members of other groups.</summary>
+public sealed class IngressRuleSeed
+{
+    /// <summary>tcp, udp, icmp or -1 (all).</summary>
+    public string Protocol { get; set; } = "tcp";
+    public int? FromPort { get; set; }
+    public int? ToPort { get; set; }
+    public List<string> Cidrs { get; set; } = [];
+    public List<string> SourceGroupIds { get; set; } = [];
+}
+
+public sealed class NetworkInterfaceSeed
+{
+    public string Id { get; set; } = "";
+    public string SubnetId { get; set; } = "";
+    public string Description { get; set; } = "";
+    public List<string> SecurityGroupIds { get; set; } = [];
+
+    /// <summary>Unset: the subnet's next free address.</summary>
+    public string? PrivateIp { get; set; }
+    public Dictionary<string, string> Tags { get; set; } = [];
+}
+
+public sealed class RouteSeed
+{
+    public string DestinationCidrBlock { get; set; } = "";
+    public string InstanceId { get; set; } = "";
 }
 
 public sealed class InstanceSeed

@@ -7,11 +7,11 @@ namespace BranchEni.Sandbox.Tests.Ec2;
 /// <summary>Small EC2 sequences several tests share, done through the real SDK.</summary>
 internal static class Ec2Steps
 {
-    public static async Task<string> AttachedTrunkAsync(AmazonEC2Client ec2, string instanceId, int deviceIndex = 2)
+    public static async Task<string> AttachedTrunkAsync(AmazonEC2Client ec2, string instanceId, int deviceIndex = 2, string subnetId = DefaultSeed.NodeSubnetId)
     {
         var trunk = (await ec2.CreateNetworkInterfaceAsync(new CreateNetworkInterfaceRequest
         {
-            SubnetId = DefaultSeed.NodeSubnetId,
+            SubnetId = subnetId,
             InterfaceType = NetworkInterfaceCreationType.Trunk,
             Description = "aws-k8s-trunk-eni",
         })).NetworkInterface.NetworkInterfaceId;

@@ -129,6 +129,20 @@ internal static class DescribeActions
             Opt("nextToken", next));
     }
 
+    /// <summary>Every group lets everything out (the default egress rule); only ingress is modelled.</summary>
+    private static readonly IngressRule AllOutbound = new("-1", null, null, ["0.0.0.0/0"], []);
+
+    private static object?[] Permission(Ec2State state, IngressRule rule) =>
+    [
+        E("ipProtocol", rule.Protocol),
+        rule.FromPort is { } from ? E("fromPort", Int(from)) : null,
+        rule.ToPort is { } to ? E("toPort", Int(to)) : null,
+        Set("groups", rule.SourceGroupIds, id => [E("userId", state.AccountId), E("groupId", id)]),
+        Set("ipRanges", rule.Cidrs, cidr => [E("cidrIp", cidr)]),
+        E("ipv6Ranges"),
+        E("prefixListIds"),
+    ];
+
     public static XDocument SecurityGroups(Ec2State state, Ec2Request r, string requestId)
     {
         var ids = r.List("GroupId");
@@ -154,8 +168,8 @@ internal static class DescribeActions
                 E("groupName", g.Name),
                 E("groupDescription", g.Description),
                 E("vpcId", g.VpcId),
-                E("ipPermissions"),
-                E("ipPermissionsEgress"),
+                Set("ipPermissions", g.Ingress, rule => Permission(state, rule)),
+                Set("ipPermissionsEgress", [AllOutbound], rule => Permission(state, rule)),
                 E("tagSet"),
             ]),
             Opt("nextToken", next));

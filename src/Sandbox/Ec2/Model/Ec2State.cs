@@ -39,13 +39,30 @@ internal sealed partial class Ec2State
         foreach (var g in seed.SecurityGroups)
         {
             Require(g.Id.StartsWith("sg-", StringComparison.Ordinal), $"security group id '{g.Id}' must start with sg-");
-            Require(_groups.TryAdd(g.Id, new SecurityGroup(g.Id, g.Name, g.Description, Vpc.Id)),
+            Require(_groups.TryAdd(g.Id, new SecurityGroup(g.Id, g.Name, g.Description, Vpc.Id) { Ingress = [.. g.Ingress.Select(IngressRuleOf)] }),
                 $"security group '{g.Id}' is seeded twice");
+        }
+
+        foreach (var source in _groups.Values.SelectMany(g => g.Ingress).SelectMany(r => r.SourceGroupIds))
+        {
+            Require(_groups.ContainsKey(source), $"an ingress rule names security group '{source}', which is not seeded");
         }
 
         foreach (var i in seed.Instances)
         {
             AddInstance(i);
+        }
+
+        foreach (var e in seed.NetworkInterfaces)
+        {
+            AddStandaloneInterface(e);
+        }
+
+        foreach (var r in seed.Routes)
+        {
+            AddressPool.ParseCidr(r.DestinationCidrBlock);
+            Require(_instances.ContainsKey(r.InstanceId), $"route {r.DestinationCidrBlock}: instance '{r.InstanceId}' is not seeded");
+            Routes.Add(new InstanceRoute(r.DestinationCidrBlock, r.InstanceId));
         }
 
         ImdsInstanceId = seed.ImdsInstanceId ?? seed.Instances.FirstOrDefault()?.Id;
@@ -64,6 +81,7 @@ internal sealed partial class Ec2State
     public IEnumerable<Instance> Instances => _instances.Values;
     public IEnumerable<NetworkInterface> NetworkInterfaces => _enis.Values;
     public IEnumerable<TrunkAssociation> Associations => _associations.Values;
+    public List<InstanceRoute> Routes { get; } = [];
 
     /// <summary>Adds a running instance with its primary ENI at device index 0 (seeding and the admin endpoint).</summary>
     public Instance AddInstance(InstanceSeed seed)
@@ -91,6 +109,38 @@ internal sealed partial class Ec2State
         _enis.Add(eni.Id, eni);
         _instances.Add(instance.Id, instance);
         return instance;
+    }
+
+    private static IngressRule IngressRuleOf(IngressRuleSeed r)
+    {
+        Require(r.Protocol is "tcp" or "udp" or "icmp" or "-1", $"ingress protocol '{r.Protocol}' must be tcp, udp, icmp or -1");
+        var ported = r.Protocol is "tcp" or "udp";
+        Require(ported == (r.FromPort is not null && r.ToPort is not null), $"ingress {r.Protocol}: ports are required for tcp/udp and only for them");
+        Require(!ported || (r.FromPort is >= 0 and <= 65535 && r.ToPort >= r.FromPort && r.ToPort <= 65535), $"ingress ports {r.FromPort}-{r.ToPort} are not a port range");
+        Require(r.Cidrs.Count + r.SourceGroupIds.Count > 0, "an ingress rule needs a CIDR or a source group");
+        foreach (var cidr in r.Cidrs)
+        {
+            AddressPool.ParseCidr(cidr);
+        }
+
+        return new IngressRule(r.Protocol, r.FromPort, r.ToPort, [.. r.Cidrs], [.. r.SourceGroupIds]);
+    }
+
+    private void AddStandaloneInterface(NetworkInterfaceSeed seed)
+    {
+        Require(seed.Id.StartsWith("eni-", StringComparison.Ordinal) && !_enis.ContainsKey(seed.Id), $"network interface id '{seed.Id}' must start with eni- and be unique");
+        var subnet = _subnets.GetValueOrDefault(seed.SubnetId) ?? throw new ArgumentException($"network interface '{seed.Id}': subnet '{seed.SubnetId}' is not seeded");
+        Require(seed.SecurityGroupIds.All(_groups.ContainsKey), $"network interface '{seed.Id}': a security group is not seeded");
+        var ip = seed.PrivateIp is null ? null : IPAddress.Parse(seed.PrivateIp);
+        Require(ip is null || subnet.Pool.TryClaim(ip), $"network interface '{seed.Id}': {seed.PrivateIp} is not a free address of {subnet.CidrBlock}");
+        ip ??= subnet.Pool.Allocate() ?? throw new ArgumentException($"subnet '{subnet.Id}' is full");
+        var eni = new NetworkInterface(seed.Id, subnet, Ec2Ids.NewMac(), ip) { Description = seed.Description, GroupIds = [.. seed.SecurityGroupIds] };
+        foreach (var (key, value) in seed.Tags)
+        {
+            eni.Tags[key] = value;
+        }
+
+        _enis.Add(eni.Id, eni);
     }
 
     public InstanceTypeLimits LimitsOf(Instance instance) => _types[instance.InstanceType];

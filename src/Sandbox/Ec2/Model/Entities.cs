@@ -15,7 +15,16 @@ internal sealed class Subnet(string id, string vpcId, string availabilityZone, A
     public string CidrBlock => Pool.Cidr;
 }
 
-internal sealed record SecurityGroup(string Id, string Name, string Description, string VpcId);
+internal sealed record SecurityGroup(string Id, string Name, string Description, string VpcId)
+{
+    public IReadOnlyList<IngressRule> Ingress { get; init; } = [];
+}
+
+/// <summary>An inbound permission; ports are unset for protocol -1 and icmp.</summary>
+internal sealed record IngressRule(string Protocol, int? FromPort, int? ToPort, IReadOnlyList<string> Cidrs, IReadOnlyList<string> SourceGroupIds);
+
+/// <summary>A route-table entry whose target is an instance.</summary>
+internal sealed record InstanceRoute(string DestinationCidrBlock, string InstanceId);
 
 /// <summary>A running instance: its type decides how many interfaces (device indexes) it takes.</summary>
 internal sealed class Instance(string id, string instanceType, string subnetId, string availabilityZone)

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# The "security groups for pods" tutorial, live. Runs as root on a kernel with 802.1Q (demo.sh starts it inside
+# the micro-VM) and plays every part around the real agent and the real CNI binary:
+#   the VPC         branch-eni-sandbox (EC2, IMDSv2, Kubernetes API) with its fabric: a "vpc" router namespace,
+#                   the node's ENIs as links, branch associations as VLAN sub-interfaces, security groups as nftables
+#   the RDS         PostgreSQL in namespace "rds" behind the db-sg security group
+#   the node        this namespace: the agent (branch-eni-agent run) and, as kubelet, the libcni driver running the
+#                   conflist the agent installed; each pod's sandbox is a network namespace
+#   the user        kubectl with the sandbox's kubeconfig
+#   usage: tutorial.sh REPO BIN_DIR SANDBOX_EXE     (BIN_DIR: branch-eni, branch-eni-agent, libcni-driver)
+# DEMO_KEEP=1 keeps everything up after step 4 until /run/demo/stop exists (see demo.sh --keep).
+set -euo pipefail
+repo=$1 bin=$2 sandbox_exe=$3
+demo=$repo/tools/demo
+w=/run/demo
+node_instance=i-0de0de0de0de03001
+rds_ip=192.168.20.50
+t0=$(date +%s)
+
+step() { printf '\n\033[1m[%3ss] %s\033[0m\n' "$(($(date +%s) - t0))" "$*"; }
+show() { printf '  $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
+fail() {
+  printf '\nFAILED: %s\n' "$*" >&2
+  for f in "$w"/log/*.log; do [ -f "$f" ] && { echo "--- tail of $f" >&2; tail -n 25 "$f" >&2; }; done
+  exit 1
+}
+# wait_for SECONDS WHAT COMMAND...: polls until COMMAND succeeds.
+wait_for() {
+  local limit=$1 what=$2; shift 2
+  local deadline=$(($(date +%s) + limit))
+  until "$@" >/dev/null 2>&1; do
+    (($(date +%s) < deadline)) || fail "timed out after ${limit}s waiting for $what"
+    sleep 0.5
+  done
+}
+
+cleanup() {
+  set +e
+  [ -n "${agent_pid:-}" ] && kill -TERM "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+  [ -n "${pg_bin:-}" ] && ip netns exec rds runuser -u postgres -- "$pg_bin/pg_ctl" -D "$w/pg" -m immediate stop >/dev/null 2>&1
+  [ -n "${sandbox_pid:-}" ] && kill -TERM "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
+}
+trap cleanup EXIT
+trap 'fail "line $LINENO: a command failed"' ERR
+
+mkdir -p "$w"/{sandbox,state,log,cache,cni/net.d,cni/bin}
+cd /  # postgres runs as its own user, which may not enter the job's folder
+export KUBECONFIG=$w/sandbox/kubeconfig
+ip link set lo up
+sysctl -qw net.ipv4.ip_forward=1
+mountpoint -q /dev/shm || { mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm; }
+
+step "1. The VPC: EC2, IMDS and the Kubernetes API (branch-eni-sandbox), and the network fabric that plays the VPC"
+ip netns add vpc
+ip netns add rds
+"$sandbox_exe" --state-dir "$w/sandbox" --seed "$demo/seed.json" --fabric-router /run/netns/vpc --fabric-node "$node_instance" \
+  >"$w/log/sandbox.log" 2>&1 &
+sandbox_pid=$!
+wait_for 120 "the sandbox's endpoints.json" test -s "$w/sandbox/endpoints.json"
+ec2=$(jq -r .ec2 "$w/sandbox/endpoints.json") imds=$(jq -r .imds "$w/sandbox/endpoints.json") admin=$(jq -r .admin "$w/sandbox/endpoints.json")
+wait_for 30 "the node's primary ENI (ens5)" ip link show ens5
+wait_for 30 "the RDS host" ip -n rds addr show dev eth0
+show kubectl get nodes -o wide
+echo "  security groups (seeded as in the tutorial; the fabric turns them into nftables rules in the vpc namespace):"
+curl -sf "$admin/ec2/state" | jq -r '.securityGroups[] | "    \(.id)  \(.name)  inbound: \(if .ingress == [] then "none" else (.ingress | map("\(.protocol) \(.fromPort)-\(.toPort) from \(.sourceGroupIds + .cidrs | join(","))") | join("; ")) end)"'
+show ip -br addr show dev ens5
+
+step "   The \"RDS\" database: PostgreSQL at $rds_ip (ENI in db-sg, namespace rds)"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+mkdir -p "$w/pg-run" && chown postgres: "$w/pg-run"
+# initdb is slow under emulation: demo.sh makes the data directory on the host once (PG_TEMPLATE, a tar of it).
+if [ -n "${PG_TEMPLATE:-}" ] && [ -s "$PG_TEMPLATE" ]; then
+  tar -C "$w" -xf "$PG_TEMPLATE" && mv "$w/pgdata" "$w/pg"
+else
+  mkdir -p "$w/pg" && chown postgres: "$w/pg"
+  runuser -u postgres -- "$pg_bin/initdb" --no-sync -D "$w/pg" -U postgres -A trust >"$w/log/initdb.log" 2>&1 || fail "initdb"
+  echo "host all all 0.0.0.0/0 trust" >>"$w/pg/pg_hba.conf"
+fi
+# Started in the background; step 4 waits for it. Small settings: the VM has little memory and emulated CPUs.
+ip netns exec rds runuser -u postgres -- "$pg_bin/pg_ctl" -D "$w/pg" -l "$w/pg-run/postgres.log" \
+  -o "-c listen_addresses=$rds_ip -k $w/pg-run -c shared_buffers=16MB -c max_connections=20" start >/dev/null \
+  || fail "postgres did not start: $(cat "$w/pg-run/postgres.log")"
+echo "    postgres is starting on $rds_ip:5432"
+
+step "2. The node agent (branch-eni-agent run): trunk ENI, capacity, CNI installed once healthy"
+env ENABLE_POD_ENI=true CLUSTER_NAME=demo NODE_NAME=node-1 \
+  AWS_EC2_METADATA_SERVICE_ENDPOINT="$imds" BRANCH_ENI_EC2_ENDPOINT="$ec2" AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=demo \
+  BRANCH_ENI_STATE_DIR="$w/state" BRANCH_ENI_CNI_BIN_DIR="$w/cni/bin" BRANCH_ENI_CNI_CONF_DIR="$w/cni/net.d" \
+  BRANCH_ENI_CNI_BINARY="$bin/branch-eni" BRANCH_ENI_CNI_DELEGATE_FILE="$demo/delegate.json" \
+  BRANCH_ENI_COOLDOWN_SECONDS=30 AWS_VPC_K8S_PLUGIN_LOG_FILE="$w/log/plugin.log" DISABLE_TCP_EARLY_DEMUX=true \
+  "$bin/branch-eni-agent" run >"$w/log/agent.log" 2>&1 &
+agent_pid=$!
+conflist=$w/cni/net.d/05-branch-eni.conflist
+wait_for 90 "the agent to install the CNI conflist" test -s "$conflist"
+show kubectl get node node-1 -o 'jsonpath=pod-eni capacity: {.status.capacity.vpc\.amazonaws\.com/pod-eni}{"\n"}has-trunk-attached: {.metadata.labels.vpc\.amazonaws\.com/has-trunk-attached}{"\n"}'
+trunk_link=$(jq -r .linkName "$w/state/trunk.json")
+show ip -br link show dev "$trunk_link"
+echo "  the conflist kubelet will use ($conflist):"
+jq -c '.plugins[0] | {type, enforcingMode, delegate: .delegate.type}' "$conflist" | sed 's/^/    /'
+
+step "3. A SecurityGroupPolicy for role=backend with access-db, then the green (backend) and red (frontend) pods"
+show kubectl apply -f "$demo/security-group-policy.yaml"
+show kubectl get sgp -o wide
+show kubectl apply -f "$demo/pods.yaml"
+# Polling goes straight to the API (curl): kubectl takes seconds per call under emulation.
+api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1"; }
+pod_eni() { api "/api/v1/namespaces/default/pods/$1" | jq -r '.metadata.annotations["vpc.amazonaws.com/pod-eni"] // empty'; }
+has_eni() { [ -n "$(pod_eni "$1")" ]; }
+# There is no admission webhook to give green a vpc.amazonaws.com/pod-eni request, so this kubelet starts green's
+# sandbox once the agent has allocated its branch (on EKS the CNI would wait for the resource instead).
+wait_for 60 "green's branch ENI (pod annotation)" has_eni green
+echo "  green's annotation: $(pod_eni green)"
+
+# Like containerd, this kubelet passes IgnoreUnknown=1 so plugins that do not know the K8S_* args accept them.
+driver() { "$bin/libcni-driver" "$@" -conflist "$conflist" -cni-path "$w/cni/bin:/usr/lib/cni" -cache-dir "$w/cache" -ifname eth0; }
+for pod in green red; do
+  uid=$(api "/api/v1/namespaces/default/pods/$pod" | jq -r .metadata.uid)
+  ip netns add "$pod"
+  driver add -netns "/run/netns/$pod" -id "$pod-sandbox" -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$pod-sandbox;K8S_POD_UID=$uid" \
+    >"$w/log/cni-add-$pod.json" || fail "CNI ADD for $pod: $(cat "$w/log/cni-add-$pod.json")"
+  echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")"
+done
+show ip -d -br link show type vlan
+show ip netns exec green ip -br addr show dev eth0
+
+step "4. From the pods: psql -h $rds_ip -c 'select 1'"
+wait_for 120 "postgres in the rds namespace" ip netns exec rds "$pg_bin/pg_isready" -q -h "$rds_ip"
+psql_from() { ip netns exec "$1" env PGCONNECT_TIMEOUT="$2" psql -h "$rds_ip" -U postgres -At -c 'select 1'; }
+echo "  green (branch ENI in access-db):"
+answer=$(psql_from green 20 2>&1) || fail "green could not reach the database: $answer"
+[ "$answer" = 1 ] || fail "green got '$answer' instead of 1"
+echo "    select 1 -> $answer   (admitted by db-sg)"
+echo "  red (node's networking, node security group):"
+if answer=$(psql_from red 5 2>&1); then fail "red reached the database ($answer): security groups are not enforced"; fi
+echo "    $answer   (dropped by db-sg: red is not in access-db)"
+echo "  db-sg drops counted by the VPC: $(ip netns exec vpc nft list chain inet vpc_security_groups to_eni_0db0db0db0db04002 | grep -o 'packets [0-9]*')"
+if "$bin/branch-eni-agent" --help | grep -q '^  pods'; then
+  show "$bin/branch-eni-agent" pods --state-dir "$w/state"
+fi
+
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+  step "Kept running: a shell inside the VM on this terminal; leave it (exit) to delete the pods and check for leaks"
+  cat >"$w/shellrc" <<RC
+export KUBECONFIG=$KUBECONFIG PATH=$bin:\$PATH PS1='branch-eni-demo# '
+echo "try: kubectl get pods,sgp -A; kubectl get pod green -o yaml; ip netns exec green psql -h $rds_ip -U postgres"
+echo "     ip netns exec red psql -h $rds_ip -U postgres; branch-eni-agent pods --state-dir $w/state; ip -n vpc -br link"
+RC
+  setsid bash --rcfile "$w/shellrc" -i <>/dev/ttyS0 >&0 2>&0 || true
+fi
+
+step "5. Delete the pods: kubelet's CNI DEL, then the branch ENI goes after the agent's cooldown (30 s here)"
+show kubectl delete pod green red --wait=false
+for pod in green red; do
+  driver del -netns "/run/netns/$pod" -id "$pod-sandbox" -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$pod-sandbox" || fail "CNI DEL for $pod"
+  ip netns del "$pod"
+done
+branches() { curl -sf "$admin/ec2/state" | jq '[.networkInterfaces[] | select(.interfaceType == "branch")] | length'; }
+no_branches() { [ "$(branches)" = 0 ]; }
+wait_for 120 "the branch ENI to be deleted from EC2" no_branches
+echo "  branch ENIs left in EC2: $(branches)"
+leftovers=$( { ip -d -br link show type vlan; ip rule | grep -E '^(10|512|1536):'; ip route show table all | grep -E 'table (1[0-9][0-9]|[2-9][0-9][0-9]|[0-9]{4})\b'; ls "$w/state/pods" 2>/dev/null; } || true)
+[ -z "$leftovers" ] || fail "left in the node's kernel or records: $leftovers"
+wait_for 10 "the fabric to remove the VLAN sub-interface" sh -c "! ip -n vpc -br link show type vlan | grep -q ."
+echo "  node kernel: no VLAN links, no pod rules or tables, no records; VPC: no VLAN sub-interfaces"
+
+step "Done in $(($(date +%s) - t0)) s: green reached the database through its own branch ENI, red timed out, nothing leaked"
