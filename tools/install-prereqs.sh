@@ -7,6 +7,7 @@ set -euo pipefail
 declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static [cpio]=cpio [ip]=iproute2 [nft]=nftables
   [depmod]=kmod [strace]=strace [clang]=clang [dpkg-deb]=dpkg [gzip]=gzip [ping]=iputils-ping [go]=golang-go [kubectl]=kubernetes-client
+  [jq]=jq [curl]=curl [nsenter]=util-linux [runuser]=util-linux [psql]=postgresql-client
 )
 # files -> package (plugins and headers have no command on PATH)
 declare -A need_files=(
@@ -21,6 +22,8 @@ done
 for file in "${!need_files[@]}"; do
   [ -e "$file" ] || missing+=("${need_files[$file]}")
 done
+# The demo's "RDS": a PostgreSQL server of any version (the client package alone also fills /usr/lib/postgresql).
+compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || missing+=(postgresql)
 # kubectl is on this project's machine image; Debian 12 has no package for it, so it is only reported.
 filtered=()
 for pkg in "${missing[@]}"; do
