@@ -150,9 +150,21 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         }
 
         found.PodNetns = path;
-        var d = found.Differences;
-        using var pod = NetlinkHandle.Open(path!);
-        var link = pod.GetLink(linkName!);
+        try
+        {
+            CheckPodNamespace(found.Differences, branch, veth, path!, linkName!);
+        }
+        catch (NetlinkException e)
+        {
+            // The sandbox went away while we looked, or its namespace cannot be read: say so for this pod only.
+            found.Differences.Add($"the pod's namespace {path} could not be read: {e.Message}");
+        }
+    }
+
+    private static void CheckPodNamespace(List<string> d, BranchEniAssignment branch, Link veth, string path, string linkName)
+    {
+        using var pod = NetlinkHandle.Open(path);
+        var link = pod.GetLink(linkName);
         var where = $"{link.Name} in {path}";
         Expect(d, link.IsUp, $"{where} is down");
         Expect(d, link.Mtu == veth.Mtu, $"{where} has MTU {link.Mtu}, host veth {veth.Name} {veth.Mtu}");

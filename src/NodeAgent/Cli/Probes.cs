@@ -29,17 +29,19 @@ internal sealed class Probes(CliSettings settings) : IDisposable
         }
 
         using var http = new HttpClient { Timeout = settings.ProbeTimeout, BaseAddress = new Uri($"http://{endpoint}/") };
+        // One deadline for the three reads: a hung agent costs the operator one timeout, not three.
+        using var deadline = new CancellationTokenSource(settings.ProbeTimeout);
         try
         {
-            var healthz = await ReadAsync(http, "healthz").ConfigureAwait(false);
-            var readyz = await ReadAsync(http, "readyz").ConfigureAwait(false);
-            var metrics = await ReadAsync(http, "metrics").ConfigureAwait(false);
+            var healthz = await ReadAsync(http, "healthz", deadline.Token).ConfigureAwait(false);
+            var readyz = await ReadAsync(http, "readyz", deadline.Token).ConfigureAwait(false);
+            var metrics = await ReadAsync(http, "metrics", deadline.Token).ConfigureAwait(false);
             int? inUse = Gauge(metrics, "branch_eni_branches_in_use"), free = Gauge(metrics, "branch_eni_free_vlans");
             return new AgentHealth(address, true, healthz, readyz, inUse + free, null);
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
         {
-            return new AgentHealth(address, false, null, null, null, e is TaskCanceledException ? "timed out" : e.Message);
+            return new AgentHealth(address, false, null, null, null, e is OperationCanceledException ? "timed out" : e.Message);
         }
     }
 
@@ -153,10 +155,10 @@ internal sealed class Probes(CliSettings settings) : IDisposable
         _kube = null;
     }
 
-    private static async Task<string> ReadAsync(HttpClient http, string path)
+    private static async Task<string> ReadAsync(HttpClient http, string path, CancellationToken ct)
     {
-        using var response = await http.GetAsync(new Uri(path, UriKind.Relative)).ConfigureAwait(false);
-        var body = (await response.Content.ReadAsStringAsync().ConfigureAwait(false)).Trim();
+        using var response = await http.GetAsync(new Uri(path, UriKind.Relative), ct).ConfigureAwait(false);
+        var body = (await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false)).Trim();
         return response.StatusCode == HttpStatusCode.OK ? body : $"{(int)response.StatusCode} {body}";
     }
 

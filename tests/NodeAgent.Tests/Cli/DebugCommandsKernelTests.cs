@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 
 namespace BranchEni.Agent.Tests.Cli;
@@ -186,5 +187,57 @@ public sealed class DebugCommandsKernelTests
         var (code, output, _) = await node.RunAsync("verify", "green");
         Assert.Equal(1, code);
         Assert.Contains("default/green: rule prio 10 iif vlan.eth.7 lookup 107 belongs to the other mode; the node is standard", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_pods_namespace_is_found_through_its_process_when_no_bind_mount_names_it()
+    {
+        using var node = new CliNode();
+        var podNs = node.AddPod("green", 7);
+        // The sandbox's namespace held only by a process (the pause container), as when the runtime keeps no mount.
+        using var holder = Process.Start(new ProcessStartInfo("ip", $"netns exec {podNs} sleep 120") { RedirectStandardOutput = true })!;
+        try
+        {
+            var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
+            for (var i = 0; i < 100 && new FileInfo($"/proc/{holder.Id}/ns/net").LinkTarget == ours; i++)
+            {
+                await Task.Delay(20);
+            }
+
+            node.Ip($"netns del {podNs}");
+
+            var (code, output, _) = await node.RunAsync("pods", "-o", "json");
+
+            Assert.Equal(0, code);
+            using var doc = JsonDocument.Parse(output);
+            var row = doc.RootElement.GetProperty("pods")[0];
+            Assert.Equal($"/proc/{holder.Id}/ns/net", row.GetProperty("podNetns").GetString());
+            Assert.Equal("ok", row.GetProperty("kernel").GetString());
+        }
+        finally
+        {
+            holder.Kill();
+            await holder.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Two_nodes_wired_alike_each_find_their_own_pods_namespace()
+    {
+        // Same steps in two fresh node namespaces give the same interface indexes, so the index pair alone cannot
+        // tell the two "green" namespaces apart (nor can the address): the peer's namespace id must.
+        using var first = new CliNode();
+        using var second = new CliNode();
+        var firstPod = first.AddPod("green", 7);
+        var secondPod = second.AddPod("green", 7);
+
+        foreach (var (node, pod) in new[] { (first, firstPod), (second, secondPod) })
+        {
+            var (code, output, _) = await node.RunAsync("pods", "-o", "json");
+            Assert.Equal(0, code);
+            using var doc = JsonDocument.Parse(output);
+            Assert.Equal($"/run/netns/{pod}", doc.RootElement.GetProperty("pods")[0].GetProperty("podNetns").GetString());
+            Assert.Equal("ok", doc.RootElement.GetProperty("pods")[0].GetProperty("kernel").GetString());
+        }
     }
 }
