@@ -91,6 +91,10 @@ env ENABLE_POD_ENI=true CLUSTER_NAME=demo NODE_NAME=node-1 \
   "$bin/branch-eni-agent" run >"$w/log/agent.log" 2>&1 &
 agent_pid=$!
 conflist=$w/cni/net.d/05-branch-eni.conflist
+cli() {
+  env BRANCH_ENI_STATE_DIR="$w/state" BRANCH_ENI_CNI_BIN_DIR="$w/cni/bin" BRANCH_ENI_CNI_CONF_DIR="$w/cni/net.d" NODE_NAME=node-1 \
+    "$bin/branch-eni-agent" "$@"
+}
 wait_for 90 "the agent to install the CNI conflist" test -s "$conflist"
 show kubectl get node node-1 -o 'jsonpath=pod-eni capacity: {.status.capacity.vpc\.amazonaws\.com/pod-eni}{"\n"}has-trunk-attached: {.metadata.labels.vpc\.amazonaws\.com/has-trunk-attached}{"\n"}'
 trunk_link=$(jq -r .linkName "$w/state/trunk.json")
@@ -134,9 +138,11 @@ echo "  red (node's networking, node security group):"
 if answer=$(psql_from red 5 2>&1); then fail "red reached the database ($answer): security groups are not enforced"; fi
 echo "    $answer   (dropped by db-sg: red is not in access-db)"
 echo "  db-sg drops counted by the VPC: $(ip netns exec vpc nft list chain inet vpc_security_groups to_eni_0db0db0db0db04002 | grep -o 'packets [0-9]*')"
-if "$bin/branch-eni-agent" --help | grep -q '^  pods'; then
-  show "$bin/branch-eni-agent" pods --state-dir "$w/state"
-fi
+echo "  the on-call view of the node (the agent binary's debug commands; they read the kernel and the records):"
+show cli status
+show cli pods
+show cli verify
+show cli verify default/green -o json
 
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
   step "Kept running: a shell inside the VM on this terminal; leave it (exit) to delete the pods and check for leaks"
@@ -162,5 +168,6 @@ leftovers=$( { ip -d -br link show type vlan; ip rule | grep -E '^(10|512|1536):
 [ -z "$leftovers" ] || fail "left in the node's kernel or records: $leftovers"
 wait_for 10 "the fabric to remove the VLAN sub-interface" sh -c "! ip -n vpc -br link show type vlan | grep -q ."
 echo "  node kernel: no VLAN links, no pod rules or tables, no records; VPC: no VLAN sub-interfaces"
+show cli cleanup --dry-run
 
 step "Done in $(($(date +%s) - t0)) s: green reached the database through its own branch ENI, red timed out, nothing leaked"
