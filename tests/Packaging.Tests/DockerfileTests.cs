@@ -53,18 +53,21 @@ public sealed class DockerfileTests
     }
 
     [Fact]
-    public void The_runtime_stage_takes_the_published_binaries_into_the_directory_the_daemonset_runs()
+    public void The_runtime_stage_takes_every_published_executable_into_the_directory_the_daemonset_runs()
     {
-        var outputs = Dockerfile.Publishes(Build).ToDictionary(
-            p => p.Output.TrimEnd('/') + "/" + Dockerfile.ProjectProperty(Directory.GetFiles(Repo.PathOf(p.Project), "*.csproj").Single(), "AssemblyName"),
-            p => p.Project);
+        var outputs = Dockerfile.Publishes(Build)
+            .SelectMany(p => Executables(Directory.GetFiles(Repo.PathOf(p.Project), "*.csproj").Single()).Select(name => (File: p.Output.TrimEnd('/') + "/" + name, p.Project)))
+            .ToDictionary(o => o.File, o => o.Project);
         var copies = Dockerfile.Copies(Runtime).Where(c => c.From == "build").ToList();
-        Assert.Equal(2, copies.Count);
-        Assert.All(copies, c => Assert.True(outputs.ContainsKey(Assert.Single(c.Sources)), $"{c.Sources[0]} is not a publish output ({string.Join(", ", outputs.Keys)})"));
+        Assert.Equal(outputs.Keys.Order(), copies.Select(c => Assert.Single(c.Sources)).Order());
         Assert.All(copies, c => Assert.Equal(Path.GetFileName(c.Sources[0]), Path.GetFileName(c.Destination)));
 
-        var agent = copies.Single(c => outputs[c.Sources[0]] == "src/NodeAgent").Destination;
-        var cni = copies.Single(c => outputs[c.Sources[0]] == "src/CniPlugin").Destination;
+        var agent = copies.Single(c => Path.GetFileName(c.Sources[0]) == "branch-eni-agent").Destination;
+        var cni = copies.Single(c => Path.GetFileName(c.Sources[0]) == "branch-eni").Destination;
+        Assert.Equal("src/NodeAgent", outputs[copies.Single(c => c.Destination == agent).Sources[0]]);
+        Assert.Equal("src/CniPlugin", outputs[copies.Single(c => c.Destination == cni).Sources[0]]);
+        Assert.Single(copies.Select(c => Path.GetDirectoryName(c.Destination)).Distinct());
+
         var manifests = Manifests.Kustomize();
         Assert.Equal(agent, manifests.Command[0]);
         // The agent installs <its own directory>/branch-eni unless BRANCH_ENI_CNI_BINARY says otherwise.
@@ -88,6 +91,21 @@ public sealed class DockerfileTests
         Assert.Equal(("/out/p/p", "/bin/p", "build"), (copy.Sources[0], copy.Destination, copy.From));
     }
 
+    /// <summary>The executables `dotnet publish` of a project leaves in its output: its own assembly name and those of
+    /// projects its targets publish into the same directory (an MSBuild task with Targets="Publish").</summary>
+    private static IEnumerable<string> Executables(string csproj)
+    {
+        yield return Dockerfile.ProjectProperty(csproj, "AssemblyName")!;
+        var dir = Path.GetDirectoryName(csproj)!;
+        foreach (var task in XDocument.Load(csproj).Descendants("MSBuild").Where(t => t.Attribute("Targets")?.Value == "Publish"))
+        {
+            foreach (var inner in Executables(Path.GetFullPath(Path.Combine(dir, task.Attribute("Projects")!.Value))))
+            {
+                yield return inner;
+            }
+        }
+    }
+
     /// <summary>Directories a project compiles from: its own, its ProjectReferences' (recursively) and linked Compile
     /// items outside it.</summary>
     private static IEnumerable<string> ProjectInputs(string csproj)
@@ -95,12 +113,15 @@ public sealed class DockerfileTests
         var dir = Path.GetDirectoryName(csproj)!;
         yield return dir;
         var doc = XDocument.Load(csproj);
-        foreach (var include in doc.Descendants("Compile").Select(c => c.Attribute("Include")?.Value).OfType<string>())
+        foreach (var include in doc.Descendants("Compile").Select(c => c.Attribute("Include")?.Value).OfType<string>().SelectMany(i => i.Split(';')))
         {
-            yield return Path.GetFullPath(Path.Combine(dir, include.Split('*')[0]));
+            // "../X/**/*.cs" names folder ../X; "../X/F.cs" names file F.cs in ../X.
+            var path = Path.GetFullPath(Path.Combine(dir, include.Contains('*', StringComparison.Ordinal) ? include.Split('*')[0] + "any" : include));
+            yield return Path.GetDirectoryName(path)!;
         }
 
-        foreach (var reference in doc.Descendants("ProjectReference").Select(r => r.Attribute("Include")!.Value))
+        foreach (var reference in doc.Descendants("ProjectReference").Select(r => r.Attribute("Include")!.Value)
+            .Concat(doc.Descendants("MSBuild").Select(t => t.Attribute("Projects")!.Value)))
         {
             foreach (var inner in ProjectInputs(Path.GetFullPath(Path.Combine(dir, reference))))
             {
