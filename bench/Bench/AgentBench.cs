@@ -84,11 +84,17 @@ internal static class AgentBench
         // Settled: the informers and work queue idle, a few GCs behind us.
         await Task.Delay(TimeSpan.FromSeconds(3));
         var rssMb = StatusKb(agent.Id, "VmRSS") / 1024.0;
+        var fileMb = StatusKb(agent.Id, "RssFile") / 1024.0;
+        var anonMb = StatusKb(agent.Id, "RssAnon") / 1024.0;
         Stop(agent);
         return
         [
             new Measurement($"agent: {Pods} SGP pods to annotated", annotated, "token-bucket floor", floor, AimRatio: 1.1, AimAbsolute: null),
             new Measurement($"agent steady RSS with {Pods} branch pods", rssMb, "-", null, AimRatio: null, AimAbsolute: 40, Unit: "MB"),
+            // Where it is (no aims): pages of the executable and libraries, and anonymous memory (GC heap, the runtime's
+            // rehydrated type data, stacks).
+            new Measurement("  of which file-backed (binary, libraries)", fileMb, "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
+            new Measurement("  of which anonymous (heap, rehydrated data)", anonMb, "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
         ];
     }
 

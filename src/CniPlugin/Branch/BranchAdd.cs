@@ -30,11 +30,12 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         var undo = new UndoStack(log);
         try
         {
-            Step("preflight", Preflight);
+            // One socket in the pod's namespace for the whole ADD: each one costs a thread that setns()'s into it.
+            using var pod = podNs.OpenNetlink();
+            Step("preflight", () => Preflight(pod));
             Link hostVeth = null!;
             Step("veth", () => hostVeth = AddVeth(undo));
             Link podLink = null!;
-            using var pod = podNs.OpenNetlink();
             Step("pod-address", () => podLink = AddPodAddress(pod));
             Step("pod-routes", () => AddPodRoutes(pod, podLink));
             Step("pod-neighbour", () => pod.AddNeighbour(new Neighbour
@@ -68,7 +69,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
     }
 
     /// <summary>Refuses what would take over someone else's state, before anything changes.</summary>
-    private void Preflight()
+    private void Preflight(NetlinkHandle pod)
     {
         if (host.TryGetLink(layout.VlanLink) is { } vlan && vlan.Alias != layout.ContainerId)
         {
@@ -82,7 +83,6 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
                 $"host veth {layout.HostVeth} already exists for container '{veth.Alias}' (same pod name, another sandbox)");
         }
 
-        using var pod = podNs.OpenNetlink();
         if (pod.TryGetLink(layout.PodIfName) is not null)
         {
             throw new CniException(CniErrorCode.InvalidEnvironment, $"{layout.PodIfName} already exists in {podNs.Path}");
