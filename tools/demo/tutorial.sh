@@ -147,10 +147,11 @@ show cli verify default/green -o json
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
   step "Kept running: a shell inside the VM on this terminal; leave it (exit) to delete the pods and check for leaks"
   cat >"$w/shellrc" <<RC
-export KUBECONFIG=$KUBECONFIG PATH=$bin:\$PATH PS1='branch-eni-demo# '
+export KUBECONFIG=$KUBECONFIG PATH=$bin:\$PATH PS1='branch-eni-demo# ' TERM=vt100 PAGER=cat PSQL_PAGER=cat
 echo "try: kubectl get pods,sgp -A; kubectl get pod green -o yaml; ip netns exec green psql -h $rds_ip -U postgres"
 echo "     ip netns exec red psql -h $rds_ip -U postgres; branch-eni-agent pods --state-dir $w/state; ip -n vpc -br link"
 RC
+  sleep 2 # let demo.sh relay the output above before the shell's prompt appears on the console
   setsid bash --rcfile "$w/shellrc" -i <>/dev/ttyS0 >&0 2>&0 || true
 fi
 
