@@ -14,6 +14,9 @@ internal sealed class CniInstaller(AgentOptions options, ILogger log)
     /// <summary>Sorts before the usual 10-* conflists, so the runtime picks ours.</summary>
     public const string ConflistName = "05-branch-eni.conflist";
 
+    /// <summary>The plugin's API reader, published beside it (src/CniPlugin/KubeReader).</summary>
+    public const string KubeReaderName = "branch-eni-kube";
+
     public void Install()
     {
         if (options.CniConfDir is null || options.CniBinDir is null)
@@ -29,18 +32,34 @@ internal sealed class CniInstaller(AgentOptions options, ILogger log)
 
         Directory.CreateDirectory(options.CniBinDir);
         Directory.CreateDirectory(options.CniConfDir);
-        var target = Path.Combine(options.CniBinDir, "branch-eni");
-        var temp = target + ".tmp-" + Environment.ProcessId;
-        File.Copy(options.CniBinary, temp, overwrite: true);
-        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-        File.Move(temp, target, overwrite: true);
+        var target = InstallExecutable(options.CniBinary, "branch-eni");
+        // The plugin runs its Kubernetes reader from its own directory when no node record decides a pod.
+        var reader = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(options.CniBinary))!, KubeReaderName);
+        if (File.Exists(reader))
+        {
+            InstallExecutable(reader, KubeReaderName);
+        }
+        else
+        {
+            log.Warning("{Reader} is not beside {Binary}: pods the plugin must look up in the API will fail with code 5", KubeReaderName, options.CniBinary);
+        }
 
         var conflist = Path.Combine(options.CniConfDir, ConflistName);
         var tempConf = conflist + ".tmp-" + Environment.ProcessId;
         File.WriteAllText(tempConf, Conflist());
         File.Move(tempConf, conflist, overwrite: true);
         log.Information("Installed {Binary} and {Conflist}", target, conflist);
+    }
+
+    private string InstallExecutable(string source, string name)
+    {
+        var target = Path.Combine(options.CniBinDir!, name);
+        var temp = target + ".tmp-" + Environment.ProcessId;
+        File.Copy(source, temp, overwrite: true);
+        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+        File.Move(temp, target, overwrite: true);
+        return target;
     }
 
     /// <summary>The conflist (DESIGN.md §2, CNI plugin config names).</summary>

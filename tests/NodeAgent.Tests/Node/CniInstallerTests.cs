@@ -14,6 +14,7 @@ public sealed class CniInstallerTests
         {
             var binary = Path.Combine(dir, "src-branch-eni");
             File.WriteAllText(binary, "#!/bin/sh\n");
+            File.WriteAllText(Path.Combine(dir, "branch-eni-kube"), "#!/bin/sh\necho reader\n");
             var delegateFile = Path.Combine(dir, "delegate.json");
             File.WriteAllText(delegateFile, """{"type": "bridge", "bridge": "cni0"}""");
             var options = new AgentOptions
@@ -25,6 +26,9 @@ public sealed class CniInstallerTests
 
             var installed = Path.Combine(dir, "bin", "branch-eni");
             Assert.True(File.GetUnixFileMode(installed).HasFlag(UnixFileMode.OtherExecute));
+            var reader = Path.Combine(dir, "bin", "branch-eni-kube");
+            Assert.Equal("#!/bin/sh\necho reader\n", File.ReadAllText(reader));
+            Assert.True(File.GetUnixFileMode(reader).HasFlag(UnixFileMode.OtherExecute));
             using var conf = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "net.d", "05-branch-eni.conflist")));
             var plugin = conf.RootElement.GetProperty("plugins")[0];
             Assert.Equal("branch-eni", plugin.GetProperty("type").GetString());
