@@ -15,6 +15,10 @@ internal static class BranchEniParser
     public const int MinVlanId = 1;
     public const int MaxVlanId = 4094;
 
+    /// <summary>VLAN ids whose table (100+N) would be 253..255; no EC2 instance has that many branches.</summary>
+    public const int ReservedTableVlanFirst = 153;
+    public const int ReservedTableVlanLast = 155;
+
     private static readonly System.Buffers.SearchValues<char> LowerHex = System.Buffers.SearchValues.Create("0123456789abcdef");
 
     /// <summary>Parses the annotation value (a JSON array; element 0 is used).</summary>
@@ -52,6 +56,12 @@ internal static class BranchEniParser
         if (vlan is < MinVlanId or > MaxVlanId)
         {
             throw new BranchEniFormatException("vlanId", $"{vlan} is outside {MinVlanId}..{MaxVlanId}");
+        }
+
+        // Table 100+N must not be one of the kernel's own: 253 default, 254 main, 255 local (rtnetlink.h RT_TABLE_*).
+        if (vlan is >= ReservedTableVlanFirst and <= ReservedTableVlanLast)
+        {
+            throw new BranchEniFormatException("vlanId", $"{vlan} would use routing table {vlan + 100}, one of the kernel's own (253-255)");
         }
 
         var subnet = ParseNetwork(Require(info.SubnetCidr, "subnetCidr"), "subnetCidr", AddressFamily.InterNetwork);

@@ -29,6 +29,8 @@ public sealed class BranchEniParserTests
     [Theory]
     [InlineData("\"vlanId\":1", "\"vlanId\":0", "vlanId")]
     [InlineData("\"vlanId\":1", "\"vlanId\":4095", "vlanId")]
+    [InlineData("\"vlanId\":1", "\"vlanId\":153", "vlanId")] // table 253: the kernel's default table
+    [InlineData("\"vlanId\":1", "\"vlanId\":155", "vlanId")] // table 255: local
     [InlineData("\"vlanId\":1", "\"VlanId\":1", "vlanId")] // case-sensitive: VlanId is not vlanId
     [InlineData("0e:ee:16:bd:41:31", "0e:ee:16:bd:41", "ifAddress")]
     [InlineData("0e:ee:16:bd:41:31", "0f:ee:16:bd:41:31", "ifAddress")] // multicast bit
