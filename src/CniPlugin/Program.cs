@@ -51,7 +51,7 @@ internal static class Program
                     var result = new CniCommands(config, env, log).Execute();
                     if (result is not null)
                     {
-                        JsonSerializer.Serialize(stdout, result, CniJsonContext.Default.CniResult);
+                        CniJsonCodec.WriteResult(stdout, result);
                         stdout.WriteByte((byte)'\n');
                     }
 

@@ -61,7 +61,7 @@ internal sealed record PluginConfig
         RawPluginConfig? raw;
         try
         {
-            raw = JsonSerializer.Deserialize(stdin, CniJsonContext.Default.RawPluginConfig);
+            raw = CniJsonCodec.ReadConfig(stdin);
         }
         catch (JsonException e)
         {

@@ -20,12 +20,12 @@ internal sealed class NodeRecords(string directory)
 
     public string PodsDirectory => Path.Combine(Directory, "pods");
 
-    public TrunkRecord? ReadTrunk() => Read(TrunkPath, ContractsJsonContext.Default.TrunkRecord);
+    public TrunkRecord? ReadTrunk() => Read(TrunkPath, static json => ContractsJsonCodec.ReadTrunk(json));
 
     public void WriteTrunk(TrunkRecord trunk) => Write(TrunkPath, trunk, ContractsJsonContext.Default.TrunkRecord);
 
     /// <summary>The record for a pod UID, or null when the agent has none.</summary>
-    public PodRecord? ReadPod(string podUid) => Read(PodPath(podUid), ContractsJsonContext.Default.PodRecord);
+    public PodRecord? ReadPod(string podUid) => Read(PodPath(podUid), static json => ContractsJsonCodec.ReadPod(json));
 
     public void WritePod(PodRecord record)
     {
@@ -52,7 +52,7 @@ internal sealed class NodeRecords(string directory)
             string? error = null;
             try
             {
-                record = Read(path, ContractsJsonContext.Default.PodRecord);
+                record = Read(path, static json => ContractsJsonCodec.ReadPod(json));
             }
             catch (InvalidDataException e)
             {
@@ -77,7 +77,7 @@ internal sealed class NodeRecords(string directory)
     private static readonly System.Buffers.SearchValues<char> UidChars =
         System.Buffers.SearchValues.Create("0123456789abcdefABCDEF-");
 
-    private static T? Read<T>(string path, JsonTypeInfo<T> type)
+    private static T? Read<T>(string path, Func<byte[], T?> decode)
         where T : class
     {
         byte[] bytes;
@@ -92,7 +92,7 @@ internal sealed class NodeRecords(string directory)
 
         try
         {
-            return JsonSerializer.Deserialize(bytes, type) ?? throw new InvalidDataException($"{path} holds null");
+            return decode(bytes) ?? throw new InvalidDataException($"{path} holds null");
         }
         catch (JsonException e)
         {

@@ -62,8 +62,13 @@ internal sealed class DelegatePlugin(JsonElement config, CniEnvironment env)
     {
         try
         {
-            var result = JsonSerializer.Deserialize(output, CniJsonContext.Default.CniResult)
+            var result = CniJsonCodec.ReadResult(output)
                 ?? throw new JsonException("null result");
+            if (result.Interfaces?.Contains(null!) == true || result.Ips?.Contains(null!) == true || result.Routes?.Contains(null!) == true)
+            {
+                throw new JsonException("a null entry in interfaces, ips or routes");
+            }
+
             return result.ForVersion(ourVersion);
         }
         catch (JsonException e)
@@ -81,8 +86,8 @@ internal sealed class DelegatePlugin(JsonElement config, CniEnvironment env)
         if (prevResult is { } prev)
         {
             // Our prevResult is in our version; the delegate parses it in its own (ptp refuses a 1.1.0 result).
-            var reshaped = prev.Deserialize(CniJsonContext.Default.CniResult)!.ForVersion(VersionFor(ours.CniVersion));
-            node["prevResult"] = JsonNode.Parse(JsonSerializer.Serialize(reshaped, CniJsonContext.Default.CniResult));
+            var reshaped = CniJsonCodec.ReadResult(prev)!.ForVersion(VersionFor(ours.CniVersion));
+            node["prevResult"] = JsonNode.Parse(CniJsonCodec.ResultBytes(reshaped));
         }
 
         if (validIds is not null)

@@ -85,7 +85,8 @@ internal sealed record CniResult
     public CniResult ForVersion(string version) => this with
     {
         CniVersion = version,
-        Ips = Ips?.Select(ip => ip with { Version = CniVersions.IpsCarryVersion(version) ? FamilyOf(ip.Address) : null }).ToList(),
+        // A null entry stays null: reshaping is not where a bad result is judged.
+        Ips = Ips?.Select(ip => ip is null ? null! : ip with { Version = CniVersions.IpsCarryVersion(version) ? FamilyOf(ip.Address) : null }).ToList(),
     };
 
     private static string? FamilyOf(string? cidr)

@@ -23,7 +23,7 @@ internal static class PrevResultReader
         CniResult result;
         try
         {
-            result = value.Deserialize(CniJsonContext.Default.CniResult)!;
+            result = CniJsonCodec.ReadResult(value)!;
         }
         catch (JsonException e)
         {
