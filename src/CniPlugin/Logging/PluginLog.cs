@@ -6,8 +6,9 @@ using Serilog.Formatting.Compact;
 namespace BranchEni.Cni.Logging;
 
 /// <summary>
-/// Serilog to `logFile`: one compact JSON object per line, rolled at 10 MiB keeping 5 files. Never stdout (that is the
-/// CNI protocol's channel). Created only for commands that do work, so VERSION stays a bare process start.
+/// Serilog to `logFile`: one compact JSON object per line, rolled at 10 MiB to `logFile.1` .. `.4` (5 files in all;
+/// see <see cref="AppendFileSink"/>). Never stdout (that is the CNI protocol's channel). Created only for commands
+/// that do work, so VERSION stays a bare process start.
 /// </summary>
 internal static class PluginLog
 {
@@ -24,9 +25,7 @@ internal static class PluginLog
             return new LoggerConfiguration()
                 .MinimumLevel.Is(LevelOf(level))
                 .Enrich.WithProperty("pid", Environment.ProcessId)
-                .WriteTo.File(new CompactJsonFormatter(), logFile,
-                    fileSizeLimitBytes: FileSizeLimitBytes, rollOnFileSizeLimit: true, retainedFileCountLimit: RetainedFiles,
-                    shared: true)
+                .WriteTo.Sink(AppendFileSink.Open(logFile, FileSizeLimitBytes, RetainedFiles, new CompactJsonFormatter()))
                 .CreateLogger();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
