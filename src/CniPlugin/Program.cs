@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Text.Json;
 using BranchEni.Cni.Commands;
 using BranchEni.Cni.Config;
@@ -16,10 +15,14 @@ internal static class Program
     {
         using var stdin = Console.OpenStandardInput();
         using var stdout = Console.OpenStandardOutput();
+        // Only the spec's variables: copying the whole environment into a table was a visible part of a call's start.
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (DictionaryEntry entry in Environment.GetEnvironmentVariables())
+        foreach (var name in CniEnvironment.VariableNames)
         {
-            env[(string)entry.Key] = (string?)entry.Value ?? "";
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                env[name] = value;
+            }
         }
 
         return Run(env, stdin, stdout);

@@ -2,7 +2,7 @@ using System.Net;
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
 using BranchEni.Netlink;
-using Serilog;
+using Serilog.Core;
 
 namespace BranchEni.Cni.Branch;
 
@@ -10,7 +10,7 @@ namespace BranchEni.Cni.Branch;
 /// ADD for a branch pod: the kernel steps of DESIGN.md §2 in order, each registering its undo, so any failure leaves
 /// the node as it was. Runs under the node lock; <paramref name="host"/> is bound to the node's namespace.
 /// </summary>
-internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchLayout layout, Link trunk, ILogger log)
+internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchLayout layout, Link trunk, Logger log)
 {
     /// <summary>Test hook: called with each step's name before it runs (fault injection proves every undo).</summary>
     internal Action<string>? BeforeStep { get; init; }

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using BranchEni.Netlink;
-using Serilog;
+using Serilog.Core;
 
 namespace BranchEni.Cni.Branch;
 
@@ -11,7 +11,7 @@ namespace BranchEni.Cni.Branch;
 /// A link whose alias names another container is never touched; missing things are success.
 /// </summary>
 /// <remarks><paramref name="vlanKind"/> is "vlan" except in host-kernel tests, where a veth stands in (no 8021q).</remarks>
-internal sealed class BranchDel(NetlinkHandle host, string containerId, ILogger log, string vlanKind = "vlan")
+internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger log, string vlanKind = "vlan")
 {
     /// <summary>Removes the container's branch plumbing; returns how many kernel objects were deleted.</summary>
     public int Run(BranchFootprint? footprint, string? hostVethName, int? recordVlanId)

@@ -1,5 +1,5 @@
 using BranchEni.Netlink;
-using Serilog;
+using Serilog.Core;
 
 namespace BranchEni.Cni.Branch;
 
@@ -10,7 +10,7 @@ namespace BranchEni.Cni.Branch;
 /// </summary>
 internal static class BranchGc
 {
-    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, ILogger log, string vlanKind = "vlan")
+    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, Logger log, string vlanKind = "vlan")
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(validContainerIds);

@@ -1,4 +1,4 @@
-using Serilog;
+using Serilog.Core;
 
 namespace BranchEni.Cni.Branch;
 
@@ -6,7 +6,7 @@ namespace BranchEni.Cni.Branch;
 /// The undo of every ADD step done so far, run newest first when a later step fails. Each undo is idempotent
 /// ("already gone" is success), so a rollback that meets half-done state still completes.
 /// </summary>
-internal sealed class UndoStack(ILogger log)
+internal sealed class UndoStack(Logger log)
 {
     private readonly Stack<(string Step, Action Undo)> undos = new();
 

@@ -6,7 +6,7 @@ using BranchEni.Cni.Protocol;
 using BranchEni.Cni.Selection;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
-using Serilog;
+using Serilog.Core;
 
 namespace BranchEni.Cni.Commands;
 
@@ -15,7 +15,7 @@ namespace BranchEni.Cni.Commands;
 /// Everything here throws; <see cref="Program.Run(IReadOnlyDictionary{string, string}, Stream, Stream)"/> turns
 /// exceptions into the spec's error JSON.
 /// </summary>
-internal sealed class CniCommands(PluginConfig config, CniEnvironment env, ILogger log)
+internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logger log)
 {
     private DelegatePlugin? Delegate => config.Delegate is { } d ? new DelegatePlugin(d, env) : null;
 

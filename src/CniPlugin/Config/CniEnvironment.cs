@@ -5,6 +5,9 @@ namespace BranchEni.Cni.Config;
 /// <summary>The CNI_* variables of one invocation, checked for the command (spec "Parameters").</summary>
 internal sealed record CniEnvironment
 {
+    /// <summary>Every variable the plugin reads (spec "Parameters").</summary>
+    public static readonly string[] VariableNames = ["CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_ARGS", "CNI_PATH"];
+
     public required string Command { get; init; }
 
     public string? ContainerId { get; init; }

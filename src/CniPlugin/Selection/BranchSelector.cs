@@ -1,7 +1,7 @@
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
 using BranchEni.Contracts;
-using Serilog;
+using Serilog.Core;
 
 namespace BranchEni.Cni.Selection;
 
@@ -10,7 +10,7 @@ namespace BranchEni.Cni.Selection;
 /// API), else the pod from the API when a kubeconfig is configured (its annotation, or a wait for it when the pod
 /// requests the resource), else none (the pod is delegated).
 /// </summary>
-internal sealed class BranchSelector(PluginConfig config, CniArgs args, ILogger log)
+internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger log)
 {
     public const string AnnotationKey = "vpc.amazonaws.com/pod-eni";
 

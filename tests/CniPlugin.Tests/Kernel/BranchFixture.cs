@@ -2,9 +2,9 @@ using System.Net;
 using System.Net.NetworkInformation;
 using BranchEni.Cni.Branch;
 using BranchEni.Cni.Config;
+using BranchEni.Cni.Logging;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
-using Serilog.Core;
 
 namespace BranchEni.Cni.Tests.Kernel;
 
@@ -73,7 +73,7 @@ internal sealed class BranchFixture : IDisposable
     };
 
     public BranchAdd Add(BranchLayout layout, Action<string>? beforeStep = null, bool rollBack = true, NetworkNamespace? podNs = null) =>
-        new(Host, podNs ?? PodNs, layout, Host.GetLink("trunk0"), Logger.None)
+        new(Host, podNs ?? PodNs, layout, Host.GetLink("trunk0"), PluginLog.Silent())
         {
             BeforeStep = beforeStep,
             RollBackOnFailure = rollBack,

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using BranchEni.Cni.Branch;
 using BranchEni.Cni.Config;
+using BranchEni.Cni.Logging;
 using BranchEni.Cni.Protocol;
-using Serilog.Core;
 
 namespace BranchEni.Cni.Tests.Kernel;
 
@@ -61,10 +61,10 @@ public sealed class BranchPlumbingTests
         var footprint = BranchResult.Read(PrevResultReader.Read(JsonDocument.Parse(json).RootElement)!)!;
         new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, "veth").Run(footprint);
 
-        Assert.True(new BranchDel(f.Host, "ctr-a", Logger.None, "veth").Run(footprint, null, null) > 0);
+        Assert.True(new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null) > 0);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
-        Assert.Equal(0, new BranchDel(f.Host, "ctr-a", Logger.None, "veth").Run(footprint, null, null));
+        Assert.Equal(0, new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null));
     }
 
     [Theory]
@@ -116,7 +116,7 @@ public sealed class BranchPlumbingTests
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
 
-        new BranchDel(f.Host, "ctr-a", Logger.None, "veth").Run(null, f.Layout(mode).HostVeth, null);
+        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(null, f.Layout(mode).HostVeth, null);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
@@ -132,7 +132,7 @@ public sealed class BranchPlumbingTests
         Assert.Throws<InvalidOperationException>(() =>
             f.Add(f.Layout(mode), step => Fail(step, killedBefore), rollBack: false).Run("1.0.0", f.PodPath));
         // What kubelet does next: DEL with the pod's identity and no prevResult (ADD never returned one).
-        new BranchDel(f.Host, "ctr-a", Logger.None, "veth").Run(null, f.Layout(mode).HostVeth, null);
+        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(null, f.Layout(mode).HostVeth, null);
 
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
@@ -158,7 +158,7 @@ public sealed class BranchPlumbingTests
 
         // DEL of the intruder, even with a prevResult naming vlan.eth.7, leaves the owner's link and rules alone.
         var forged = new BranchFootprint(intruder.HostVeth, "eth0", 7, BranchFixture.PodIp, null, null, null, TestNamespaces.PathOf(pod2));
-        new BranchDel(f.Host, "ctr-intruder", Logger.None, "veth").Run(forged, intruder.HostVeth, 7);
+        new BranchDel(f.Host, "ctr-intruder", PluginLog.Silent(), "veth").Run(forged, intruder.HostVeth, 7);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
@@ -174,7 +174,7 @@ public sealed class BranchPlumbingTests
         f.Add(live, podNs: pod2Ns).Run("1.1.0", TestNamespaces.PathOf(pod2));
         var withLive = Shell.Run($"ip -n {f.Node} -j link show {live.HostVeth}");
 
-        var removed = BranchGc.Run(f.Host, "vlan", new HashSet<string> { "ctr-live" }, Logger.None, "veth");
+        var removed = BranchGc.Run(f.Host, "vlan", new HashSet<string> { "ctr-live" }, PluginLog.Silent(), "veth");
 
         Assert.True(removed >= 3);
         Assert.Equal(withLive, Shell.Run($"ip -n {f.Node} -j link show {live.HostVeth}"));
@@ -183,7 +183,7 @@ public sealed class BranchPlumbingTests
         Assert.DoesNotContain("10.77.0.20", Shell.Run($"ip -n {f.Node} rule show"), StringComparison.Ordinal);
         Assert.Contains("iif vlan.eth.8 lookup 108", Shell.Run($"ip -n {f.Node} rule show"), StringComparison.Ordinal);
 
-        BranchGc.Run(f.Host, "vlan", new HashSet<string>(), Logger.None, "veth");
+        BranchGc.Run(f.Host, "vlan", new HashSet<string>(), PluginLog.Silent(), "veth");
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 

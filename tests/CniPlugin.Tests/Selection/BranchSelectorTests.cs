@@ -1,9 +1,9 @@
 using BranchEni.Cni.Config;
+using BranchEni.Cni.Logging;
 using BranchEni.Cni.Protocol;
 using BranchEni.Cni.Selection;
 using BranchEni.Cni.Tests.Corpus;
 using BranchEni.Contracts;
-using Serilog.Core;
 
 namespace BranchEni.Cni.Tests.Selection;
 
@@ -28,7 +28,7 @@ public sealed class BranchSelectorTests : IDisposable
     private static string Reader => Path.Combine(Path.GetDirectoryName(BranchEni.Testing.RepoPaths.RequireCniBinary())!, ExecPodReader.FileName);
 
     private static BranchSelector Selector(PluginConfig config, Action<TimeSpan>? sleep = null) =>
-        new(config, Args, Logger.None) { PodReaderFactory = k => new ExecPodReader(Reader, k), Sleep = sleep ?? Thread.Sleep };
+        new(config, Args, PluginLog.Silent()) { PodReaderFactory = k => new ExecPodReader(Reader, k), Sleep = sleep ?? Thread.Sleep };
 
     private static CniArgs Args => CniArgs.Parse($"K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_UID={Uid}");
 
@@ -84,7 +84,7 @@ public sealed class BranchSelectorTests : IDisposable
             EniId = "eni-0aa", IfAddress = "0e:ee:16:bd:41:32", PrivateIp = "10.77.0.21", VlanId = 9, SubnetCidr = "10.77.0.0/24",
             PodNamespace = "default", PodName = "web", PodUid = Uid,
         });
-        var selector = new BranchSelector(Config(), Args, Logger.None) { PodReaderFactory = _ => throw new InvalidOperationException("API touched") };
+        var selector = new BranchSelector(Config(), Args, PluginLog.Silent()) { PodReaderFactory = _ => throw new InvalidOperationException("API touched") };
 
         Assert.Equal(9, selector.Select()!.VlanId);
     }
@@ -104,7 +104,7 @@ public sealed class BranchSelectorTests : IDisposable
     {
         api.Pods["default/web"] = Pod(Element);
         var missing = Path.Combine(dir, "nowhere", ExecPodReader.FileName);
-        var selector = new BranchSelector(Config(), Args, Logger.None) { PodReaderFactory = k => new ExecPodReader(missing, k) };
+        var selector = new BranchSelector(Config(), Args, PluginLog.Silent()) { PodReaderFactory = k => new ExecPodReader(missing, k) };
 
         var e = Assert.Throws<CniException>(selector.Select);
 
