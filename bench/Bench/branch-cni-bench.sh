@@ -4,7 +4,8 @@
 #   go    - Debian's Go vlan plugin with static IPAM on the same trunk (less work: no veth, no tables, no rules);
 #   floor - `ip -batch` doing the kernel writes of our ADD (node side, plus one `ip -n pod -batch` for the pod side,
 #           since ip cannot switch namespace within one batch) and of our DEL (node side only).
-# Each method does N ADDs then N DELs, one fresh pod namespace per pod, ROUNDS times, methods interleaved per round.
+# Each method does N ADDs then N DELs, one fresh pod namespace per pod, ROUNDS times, methods interleaved per round;
+# each round first times N VERSION calls of ours and of the Go plugin (the bare start of a process here).
 # Everything timed runs inside the "node" namespace (one `ip netns exec`), so each CNI call is one fork+exec from bash.
 # Executables and libraries are staged on tmpfs first (see below).
 # Prints `BENCH <method>-<add|del> <round> <count> <elapsed ns>` per block, then `PEAK <method>-add <kB>`; the clock is the kernel's monotonic
@@ -100,6 +101,14 @@ done
 layout() { ip rule show; ip -4 route show table all | grep -E 'table 1[0-9][0-9]' | sed 's/ linkdown//' | sort; }
 
 for r in $(seq 1 "$ROUNDS"); do
+  # Bare process start here (VERSION): what any call of each plugin costs before it does its own work.
+  for m in ours go; do
+    b=$BIN; [ $m = go ] && b=/usr/lib/cni/vlan
+    start
+    for k in $(seq 1 "$N"); do CNI_COMMAND=VERSION "$b" < /tmp/b/ours.json > /tmp/b/ver.json || fail "$m VERSION"; done
+    stop $m-version $r
+  done
+
   # ours
   podnet
   start

@@ -14,7 +14,7 @@ internal static class Program
     private static int Main()
     {
         using var stdin = Console.OpenStandardInput();
-        using var stdout = Console.OpenStandardOutput();
+        using var stdout = new StdoutStream();
         // Only the spec's variables: copying the whole environment into a table was a visible part of a call's start.
         var env = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var name in CniEnvironment.VariableNames)
@@ -90,9 +90,20 @@ internal static class Program
 
     private static byte[] ReadAll(Stream stdin)
     {
-        using var buffer = new MemoryStream();
-        stdin.CopyTo(buffer);
-        return buffer.ToArray();
+        // A network configuration is a few KiB: grow from 4 KiB rather than CopyTo's 80 KiB buffer.
+        var buffer = new byte[4096];
+        var length = 0;
+        int read;
+        while ((read = stdin.Read(buffer, length, buffer.Length - length)) > 0)
+        {
+            length += read;
+            if (length == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+        }
+
+        return buffer.AsSpan(0, length).ToArray();
     }
 
     /// <summary>The request's cniVersion, or null when there is no config (VERSION may be sent with an empty stdin).</summary>

@@ -86,6 +86,33 @@ public sealed class VersionCommandTests
         Assert.Equal("\u007fELF"u8.ToArray(), magic);
     }
 
+    [Fact]
+    public async Task TheReplyIsAppendedToARedirectedFileNotWrittenOverIt()
+    {
+        // Runtimes read stdout through a pipe, but a person or a wrapper may redirect it to a file: the reply goes at
+        // the file's end with write(2), as the shell's own output before and after it does.
+        var file = Path.Combine(Path.GetTempPath(), $"branch-eni-stdout-{Guid.NewGuid():N}");
+        try
+        {
+            // One descriptor shared by the three writers, not opened O_APPEND: a pwrite(2) at the plugin's own offset
+            // would leave the shared offset behind, and "after" would overwrite the reply.
+            var script = $"{{ echo before; CNI_COMMAND=VERSION {RepoPaths.RequireCniBinary()} < /dev/null; echo after; }} > {file}";
+            using var shell = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", script]) { UseShellExecute = false })!;
+            await shell.WaitForExitAsync();
+
+            Assert.Equal(0, shell.ExitCode);
+            var lines = await File.ReadAllLinesAsync(file);
+            Assert.Equal(3, lines.Length);
+            Assert.Equal("before", lines[0]);
+            Assert.Equal("1.1.0", JsonDocument.Parse(lines[1]).RootElement.GetProperty("cniVersion").GetString());
+            Assert.Equal("after", lines[2]);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     private static (int Code, JsonElement Reply) RunInProcess(string? command, string stdin)
     {
         using var input = new MemoryStream(Encoding.UTF8.GetBytes(stdin));
