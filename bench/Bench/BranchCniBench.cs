@@ -18,7 +18,13 @@ internal static class BranchCniBench
     {
         var binary = RepoPaths.RequireCniBinary();
         var script = File.ReadAllText(Path.Combine(RepoPaths.Root, "bench", "Bench", "branch-cni-bench.sh"));
-        var job = new MicroVmJob($"export BIN={binary} N={PodsPerRound} ROUNDS={Rounds}\n{script}") { Timeout = TimeSpan.FromSeconds(900) };
+        var empty = Path.Combine(RepoPaths.Root, "artifacts", "bench", "empty-aot", "empty-aot");
+        if (!File.Exists(empty))
+        {
+            throw new FileNotFoundException($"the empty native-AOT program is not at {empty}; bench.sh publishes it");
+        }
+
+        var job = new MicroVmJob($"export BIN={binary} EMPTY={empty} N={PodsPerRound} ROUNDS={Rounds}\n{script}") { Timeout = TimeSpan.FromSeconds(900) };
         var result = MicroVm.RunAsync(job).GetAwaiter().GetResult().EnsureSuccess();
         var ms = PerCallMs(result.Stdout);
         var peakKb = PeakKb(result.Stdout);
@@ -30,6 +36,8 @@ internal static class BranchCniBench
         yield return new Measurement("CNI DEL (VM) vs Go vlan", ms["ours-del"], "Go vlan + static", ms["go-del"], AimRatio: null, AimAbsolute: null);
         // No aim: the bare start of each process in the VM, which bounds what ADD and DEL can reach (see docs/benchmarks.md).
         yield return new Measurement("CNI VERSION (VM) vs Go vlan", ms["ours-version"], "Go vlan", ms["go-version"], AimRatio: null, AimAbsolute: null);
+        yield return new Measurement("empty native-AOT program (VM) vs Go vlan ADD", ms["empty-version"], "Go vlan + static", ms["go-add"],
+            AimRatio: null, AimAbsolute: null);
         yield return new Measurement("CNI peak RSS (ADD, VM) vs Go vlan", peakKb["ours-add"] / 1024.0, "Go vlan + static", peakKb["go-add"] / 1024.0,
             AimRatio: null, AimAbsolute: null, Unit: "MB");
     }
@@ -57,7 +65,7 @@ internal static class BranchCniBench
             list.Add(ns / 1e6 / count);
         }
 
-        string[] expected = ["ours-add", "ours-del", "go-add", "go-del", "floor-add", "floor-del", "ours-version", "go-version"];
+        string[] expected = ["ours-add", "ours-del", "go-add", "go-del", "floor-add", "floor-del", "ours-version", "go-version", "empty-version"];
         foreach (var name in expected)
         {
             if (!samples.TryGetValue(name, out var list) || list.Count != Rounds)

@@ -5,13 +5,14 @@
 #   floor - `ip -batch` doing the kernel writes of our ADD (node side, plus one `ip -n pod -batch` for the pod side,
 #           since ip cannot switch namespace within one batch) and of our DEL (node side only).
 # Each method does N ADDs then N DELs, one fresh pod namespace per pod, ROUNDS times, methods interleaved per round;
-# each round first times N VERSION calls of ours and of the Go plugin (the bare start of a process here).
+# each round first times N VERSION calls of ours, of the Go plugin and of an empty native-AOT program (bare starts).
 # Everything timed runs inside the "node" namespace (one `ip netns exec`), so each CNI call is one fork+exec from bash.
 # Executables and libraries are staged on tmpfs first (see below).
 # Prints `BENCH <method>-<add|del> <round> <count> <elapsed ns>` per block, then `PEAK <method>-add <kB>`; the clock is the kernel's monotonic
 # "now" from /proc/timer_list, read with bash builtins (no process start inside the timed span).
 set -u
 BIN=${BIN:?}
+EMPTY=${EMPTY:?} # an empty native-AOT program (bench/EmptyAot)
 N=${N:-10}
 ROUNDS=${ROUNDS:-3}
 S=/run/bench-state
@@ -33,7 +34,7 @@ if [ "${1:-}" != inner ]; then
   # timed calls load onto tmpfs and bind-mount each over its own path (the same for all three methods). Ours also
   # dlopens OpenSSL (SHA-1 of the host veth name), which ldd does not list.
   ssl=$(readlink -f /usr/lib/x86_64-linux-gnu/libssl.so.3)
-  for f in $( { printf '%s\n' "$BIN" /usr/lib/cni/vlan /usr/lib/cni/static /usr/bin/ip "$ssl"; ldd "$BIN" /usr/bin/ip "$ssl" | grep -o '/[^ :]*'; } \
+  for f in $( { printf '%s\n' "$BIN" "$EMPTY" /usr/lib/cni/vlan /usr/lib/cni/static /usr/bin/ip "$ssl"; ldd "$BIN" "$EMPTY" /usr/bin/ip "$ssl" | grep -o '/[^ :]*'; } \
       | xargs -n1 readlink -f | sort -u); do
     mkdir -p "/tmp/stage$(dirname "$f")"; cp "$f" "/tmp/stage$f"
     mount --bind "/tmp/stage$f" "$f" || fail "cannot stage $f"
@@ -102,8 +103,8 @@ layout() { ip rule show; ip -4 route show table all | grep -E 'table 1[0-9][0-9]
 
 for r in $(seq 1 "$ROUNDS"); do
   # Bare process start here (VERSION): what any call of each plugin costs before it does its own work.
-  for m in ours go; do
-    b=$BIN; [ $m = go ] && b=/usr/lib/cni/vlan
+  for m in ours go empty; do
+    b=$BIN; [ $m = go ] && b=/usr/lib/cni/vlan; [ $m = empty ] && b=$EMPTY
     start
     for k in $(seq 1 "$N"); do CNI_COMMAND=VERSION "$b" < /tmp/b/ours.json > /tmp/b/ver.json || fail "$m VERSION"; done
     stop $m-version $r
