@@ -29,10 +29,10 @@ if [ "${1:-}" != inner ]; then
     u=0f1e2d3c-aaaa-bbbb-cccc-0000000002$(printf %02d "$k")
     echo "{\"eniId\":\"eni-0f$k\",\"ifAddress\":\"0e:ee:16:bd:42:$(printf %02x "$k")\",\"privateIp\":\"10.77.1.$k\",\"ipv6Addr\":\"\",\"vlanId\":$((k + 10)),\"subnetCidr\":\"10.77.0.0/16\",\"subnetV6Cidr\":\"\",\"associationID\":\"trunk-assoc-$k\",\"podNamespace\":\"default\",\"podName\":\"p$k\",\"podUid\":\"$u\"}" > $S/pods/$u.json
   done
-  # The VM's root is 9p without a page cache, so every exec would re-read its pages from the host: that measures 9p,
-  # not the plugins. A node runs them from local disk in the page cache; copy every executable and shared library the
-  # timed calls load onto tmpfs and bind-mount each over its own path (the same for all three methods). Ours also
-  # dlopens OpenSSL (SHA-1 of the host veth name), which ldd does not list.
+  # The VM's root is a 9p share, so an exec's first page faults go to the host: that measures 9p, not the plugins. A
+  # node runs them from local disk in the page cache; copy every executable and shared library the timed calls load
+  # onto tmpfs and bind-mount each over its own path (the same for every method). OpenSSL, which ours dlopened for
+  # SHA-1 before it had its own, is staged too so older binaries compare under the same conditions.
   ssl=$(readlink -f /usr/lib/x86_64-linux-gnu/libssl.so.3)
   for f in $( { printf '%s\n' "$BIN" "$EMPTY" /usr/lib/cni/vlan /usr/lib/cni/static /usr/bin/ip "$ssl"; ldd "$BIN" "$EMPTY" /usr/bin/ip "$ssl" | grep -o '/[^ :]*'; } \
       | xargs -n1 readlink -f | sort -u); do
