@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using BranchEni.Cni.Interop;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting;
@@ -17,7 +18,7 @@ namespace BranchEni.Cni.Logging;
 /// retention policy each time a process opens the file. The plugin is a new process per call, so that was a fifth of
 /// an ADD in the bench (docs/benchmarks.md). This sink does one open and one size check per process.
 /// </remarks>
-internal sealed partial class AppendFileSink : ILogEventSink, IDisposable
+internal sealed class AppendFileSink : ILogEventSink, IDisposable
 {
     private readonly string path;
     private readonly long sizeLimit;
@@ -53,7 +54,7 @@ internal sealed partial class AppendFileSink : ILogEventSink, IDisposable
             formatter.Format(logEvent, buffer);
             var line = Encoding.UTF8.GetBytes(buffer.ToString());
             // Logging is diagnostics: a full disk or a vanished directory never fails the pod.
-            if (fd >= 0 && Native.Write(fd, line, line.Length) == line.Length)
+            if (fd >= 0 && Libc.Write(fd, line, line.Length) == line.Length)
             {
                 RollIfFull();
             }
@@ -66,7 +67,7 @@ internal sealed partial class AppendFileSink : ILogEventSink, IDisposable
         {
             if (fd >= 0)
             {
-                _ = Native.Close(fd);
+                _ = Libc.Close(fd);
                 fd = -1;
             }
         }
@@ -76,12 +77,12 @@ internal sealed partial class AppendFileSink : ILogEventSink, IDisposable
     /// another process rolled it first (then only reopen the new file).</summary>
     private void RollIfFull()
     {
-        if (fd < 0 || Native.Seek(fd, 0, SeekEnd) < sizeLimit)
+        if (fd < 0 || Libc.Seek(fd, 0, SeekEnd) < sizeLimit)
         {
             return;
         }
 
-        _ = Native.Flock(fd, LockExclusive);
+        _ = Libc.Flock(fd, LockExclusive);
         try
         {
             if (new FileInfo(path) is { Exists: true } current && current.Length >= sizeLimit)
@@ -107,7 +108,7 @@ internal sealed partial class AppendFileSink : ILogEventSink, IDisposable
         {
             var old = fd;
             fd = TryOpenAppend(path);
-            _ = Native.Close(old); // also drops the flock
+            _ = Libc.Close(old); // also drops the flock
         }
     }
 
@@ -116,29 +117,11 @@ internal sealed partial class AppendFileSink : ILogEventSink, IDisposable
             ? fd
             : throw new IOException($"cannot open {path}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
-    private static int TryOpenAppend(string path) => Native.Open(path, OpenFlags, CreateMode);
+    private static int TryOpenAppend(string path) => Libc.Open(path, OpenFlags, CreateMode);
 
     // O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC (x86-64 and arm64 Linux values).
     private const int OpenFlags = 0x1 | 0x40 | 0x400 | 0x80000;
     private const int CreateMode = 0x1A0; // 0640
     private const int SeekEnd = 2;
     private const int LockExclusive = 2;
-
-    private static partial class Native
-    {
-        [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-        public static partial int Open(string path, int flags, int mode);
-
-        [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-        public static partial nint Write(int fd, byte[] buffer, nint count);
-
-        [LibraryImport("libc", EntryPoint = "lseek", SetLastError = true)]
-        public static partial long Seek(int fd, long offset, int whence);
-
-        [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-        public static partial int Flock(int fd, int operation);
-
-        [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
-        public static partial int Close(int fd);
-    }
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using BranchEni.Cni.Interop;
 
 namespace BranchEni.Cni.Protocol;
 
@@ -7,10 +8,9 @@ namespace BranchEni.Cni.Protocol;
 /// the terminal up (terminfo) on first write, a visible part of a bare start. Not a FileStream: on a redirected
 /// file it writes at its own offset with pwrite(2), so output appended by others before or after could be overwritten.
 /// </summary>
-internal sealed partial class StdoutStream : Stream
+internal sealed class StdoutStream : Stream
 {
     private const int Descriptor = 1;
-    private const int Interrupted = 4; // EINTR
 
     public override bool CanRead => false;
 
@@ -28,11 +28,11 @@ internal sealed partial class StdoutStream : Stream
     {
         while (!buffer.IsEmpty)
         {
-            var written = WriteNative(Descriptor, buffer, buffer.Length);
+            var written = Libc.Write(Descriptor, buffer, buffer.Length);
             if (written < 0)
             {
                 var errno = Marshal.GetLastPInvokeError();
-                if (errno == Interrupted)
+                if (errno == Libc.Interrupted)
                 {
                     continue;
                 }
@@ -55,7 +55,4 @@ internal sealed partial class StdoutStream : Stream
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
-
-    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
-    private static partial nint WriteNative(int fd, ReadOnlySpan<byte> buffer, nint count);
 }
