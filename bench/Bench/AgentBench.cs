@@ -91,10 +91,10 @@ internal static class AgentBench
         [
             new Measurement($"agent: {Pods} SGP pods to annotated", annotated, "token-bucket floor", floor, AimRatio: 1.1, AimAbsolute: null),
             new Measurement($"agent steady RSS with {Pods} branch pods", rssMb, "-", null, AimRatio: null, AimAbsolute: 40, Unit: "MB"),
-            // Where it is (no aims): pages of the executable and libraries, and anonymous memory (GC heap, the runtime's
-            // rehydrated type data, stacks).
+            // Where it is (no aims): pages of the executable and libraries, and anonymous memory (GC heap, the image's data
+            // pages the process wrote to, stacks).
             new Measurement("  of which file-backed (binary, libraries)", fileMb, "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
-            new Measurement("  of which anonymous (heap, rehydrated data)", anonMb, "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
+            new Measurement("  of which anonymous (GC heap, written data pages, stacks)", anonMb, "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
         ];
     }
 
