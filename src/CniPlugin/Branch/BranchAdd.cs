@@ -25,6 +25,11 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
     public static readonly string[] Steps =
         ["preflight", "veth", "pod-address", "pod-routes", "pod-neighbour", "vlan", "vlan-routes", "pod-route", "rules"];
 
+    /// <summary>What preflight found of this container's own leftovers (a retry after a kill), replaced below.</summary>
+    private bool leftoverVeth;
+
+    private bool leftoverVlan;
+
     public CniResult Run(string cniVersion, string netnsPath)
     {
         var undo = new UndoStack(log);
@@ -71,13 +76,15 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
     /// <summary>Refuses what would take over someone else's state, before anything changes.</summary>
     private void Preflight(NetlinkHandle pod)
     {
-        if (host.TryGetLink(layout.VlanLink) is { } vlan && vlan.Alias != layout.ContainerId)
+        var vlan = host.TryGetLink(layout.VlanLink);
+        if (vlan is not null && vlan.Alias != layout.ContainerId)
         {
             throw new CniException(CniErrorCode.BranchEniRefused,
                 $"{layout.VlanLink} already exists and belongs to container '{vlan.Alias}'; refusing to share VLAN {layout.VlanId}");
         }
 
-        if (host.TryGetLink(layout.HostVeth) is { } veth && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != layout.ContainerId)
+        var veth = host.TryGetLink(layout.HostVeth);
+        if (veth is not null && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != layout.ContainerId)
         {
             throw new CniException(CniErrorCode.BranchEniRefused,
                 $"host veth {layout.HostVeth} already exists for container '{veth.Alias}' (same pod name, another sandbox)");
@@ -87,18 +94,26 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         {
             throw new CniException(CniErrorCode.InvalidEnvironment, $"{layout.PodIfName} already exists in {podNs.Path}");
         }
+
+        leftoverVlan = vlan is not null;
+        leftoverVeth = veth is not null;
     }
 
     private Link AddVeth(UndoStack undo)
     {
         // A leftover of this same container's earlier ADD (retry after a kill) is replaced, never someone else's.
-        host.DeleteLinkIfExists(layout.HostVeth);
+        if (leftoverVeth)
+        {
+            host.DeleteLinkIfExists(layout.HostVeth);
+        }
+
         host.AddVethPair(new VethPairSpec { Name = layout.HostVeth, PeerName = layout.PodIfName, Mtu = layout.Mtu, PeerNamespace = podNs });
         undo.Push("veth", () => host.DeleteLinkIfExists(layout.HostVeth));
+        // Index and MAC are what the rest needs; neither changes when the link goes up, so it is not read again.
         var veth = host.GetLink(layout.HostVeth);
         host.SetLinkAlias(veth.Index, layout.ContainerId);
         host.SetLinkUp(veth.Index);
-        return host.GetLink(veth.Index);
+        return veth;
     }
 
     private Link AddPodAddress(NetlinkHandle pod)
@@ -106,7 +121,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         var link = pod.GetLink(layout.PodIfName);
         pod.AddAddress(new InterfaceAddress { LinkIndex = link.Index, Address = layout.PodIp, PrefixLength = 32 });
         pod.SetLinkUp(link.Index);
-        return pod.GetLink(link.Index);
+        return link;
     }
 
     private static void AddPodRoutes(NetlinkHandle pod, Link podLink)
@@ -117,7 +132,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     private Link AddVlan(UndoStack undo)
     {
-        if (host.TryGetLink(layout.VlanLink) is not null)
+        if (leftoverVlan)
         {
             // Preflight proved it is this container's own leftover.
             host.DeleteLinkIfExists(layout.VlanLink);
@@ -132,7 +147,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         var vlan = host.GetLink(layout.VlanLink);
         host.SetLinkAlias(vlan.Index, layout.ContainerId);
         host.SetLinkUp(vlan.Index);
-        return host.GetLink(vlan.Index);
+        return vlan;
     }
 
     private void DeleteVlanIfOurs()
