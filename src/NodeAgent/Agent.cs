@@ -139,10 +139,11 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
 
         var workers = queue.RunAsync(options.Workers, reconciler.ReconcileAsync, stop, abort);
         var gc = CollectGarbageAsync(cluster, stop);
+        var trimmer = new HeapTrimmer(() => queue.Idle, log).RunAsync(stop);
         _notReady = "trunk link not found on the node yet";
         await nodePrepared.ConfigureAwait(false);
         await BecomeReadyAsync(stop).ConfigureAwait(false);
-        await Task.WhenAll(informers, nodeLoop, workers, gc).ConfigureAwait(false);
+        await Task.WhenAll(informers, nodeLoop, workers, gc, trimmer).ConfigureAwait(false);
     }
 
     private void WireInformers(ClusterView cluster, WorkQueue queue, PodReconciler reconciler, CancellationToken stop)

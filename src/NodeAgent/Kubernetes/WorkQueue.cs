@@ -26,6 +26,18 @@ internal sealed class WorkQueue
         }
     }
 
+    /// <summary>Nothing queued and nothing being processed.</summary>
+    public bool Idle
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _queued.Count + _dirty.Count + _processing.Count == 0;
+            }
+        }
+    }
+
     public void Enqueue(string key)
     {
         lock (_lock)

@@ -47,6 +47,37 @@ public sealed class WorkQueueTests
     }
 
     [Fact]
+    public async Task It_is_idle_only_with_nothing_queued_and_nothing_in_flight()
+    {
+        var queue = new WorkQueue();
+        Assert.True(queue.Idle);
+        queue.Enqueue("a");
+        Assert.False(queue.Idle);
+
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var stop = new CancellationTokenSource();
+        var run = queue.RunAsync(1, async (_, _) =>
+        {
+            started.TrySetResult();
+            await release.Task;
+        }, stop.Token, CancellationToken.None);
+        await started.Task;
+        Assert.Equal(0, queue.Pending);
+        Assert.False(queue.Idle); // taken from the queue, still being processed
+
+        release.SetResult();
+        for (var waited = 0; !queue.Idle && waited < 5000; waited += 10)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(queue.Idle);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task Keys_queued_twice_before_a_worker_takes_them_run_once()
     {
         var queue = new WorkQueue();
