@@ -32,14 +32,14 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
         var vlanNames = tables.Select(t => BranchLayout.VlanLinkName((int)t - BranchLayout.TableBase)).ToHashSet(StringComparer.Ordinal);
 
         var rules = host.ListRules(AddressFamily.InterNetwork);
-        var podIps = PodIps(footprint, veths, rules, tables, links);
+        // Only rules that select by address (standard mode) need the pod's IPs, which can take a dump of every route;
+        // a node without such rules (strict mode) is spared it.
+        var podIps = rules.Any(r => SelectingAddress(r, tables) is not null) ? PodIps(footprint, veths, rules, tables, links) : [];
         var deleted = 0;
         foreach (var rule in rules)
         {
             var mine = (rule.IifName is { } iif && (vethNames.Contains(iif) || (vlanNames.Contains(iif) && rule.Table is { } t && tables.Contains(t))))
-                || (rule.Table is { } table && tables.Contains(table) && rule.From is { PrefixLength: 32 } from && podIps.Contains(from.BaseAddress))
-                || (rule.Priority == BranchLayout.StandardToPodPriority && rule.Table == RouteTables.Main
-                    && rule.To is { PrefixLength: 32 } to && podIps.Contains(to.BaseAddress));
+                || (SelectingAddress(rule, tables) is { } address && podIps.Contains(address));
             if (mine && host.DeleteRuleIfExists(rule))
             {
                 deleted++;
@@ -58,6 +58,15 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
 
         return deleted;
     }
+
+    /// <summary>The pod address a rule of the standard shape selects: `from IP/32` into one of our tables, or
+    /// `to IP/32 lookup main` at the to-pod priority; null for any other rule.</summary>
+    private static IPAddress? SelectingAddress(Rule rule, HashSet<uint> tables) => rule switch
+    {
+        { Table: { } table, From: { PrefixLength: 32 } from } when tables.Contains(table) => from.BaseAddress,
+        { Priority: BranchLayout.StandardToPodPriority, Table: RouteTables.Main, To: { PrefixLength: 32 } to } => to.BaseAddress,
+        _ => null,
+    };
 
     /// <summary>Links of <paramref name="kind"/> named in <paramref name="names"/> or carrying our alias, and not
     /// owned by another container (an empty alias is a leftover of a killed ADD: ours when named).</summary>
