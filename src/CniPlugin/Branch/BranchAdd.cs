@@ -25,9 +25,9 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
     public static readonly string[] Steps =
         ["preflight", "veth", "pod-address", "pod-routes", "pod-neighbour", "vlan", "vlan-routes", "pod-route", "rules"];
 
-    /// <summary>What preflight found of this container's own leftovers (a retry after a kill), replaced below.</summary>
+    // Whether preflight found this container's own veth / VLAN link left over (a retry after a kill): the steps below
+    // replace them.
     private bool leftoverVeth;
-
     private bool leftoverVlan;
 
     public CniResult Run(string cniVersion, string netnsPath)
