@@ -57,10 +57,24 @@ internal sealed record TrunkRecord(
     [property: JsonPropertyName("macAddress")] string MacAddress,
     [property: JsonPropertyName("linkName")] string? LinkName);
 
+/// <summary>
+/// The node-local record `decisions/&lt;pod-uid&gt;.json`: the agent's decision, from its informers, whether a pod of its
+/// node must have a branch ENI (<c>branch</c> true: the CNI waits for `pods/&lt;uid&gt;.json` and never delegates) or
+/// not (false: the CNI delegates without reading the API). Written as soon as the agent sees the pod, normally before
+/// kubelet creates the sandbox; without one the CNI decides from the API itself, failing closed.
+/// </summary>
+internal sealed record PodDecision(
+    [property: JsonPropertyName("podUid")] string? PodUid,
+    [property: JsonPropertyName("podNamespace")] string? PodNamespace,
+    [property: JsonPropertyName("podName")] string? PodName,
+    [property: JsonPropertyName("branch")] bool? Branch,
+    [property: JsonPropertyName("reason")] string? Reason);
+
 /// <summary>Source-generated JSON for the contract types (native AOT in the CNI).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.Never, WriteIndented = false)]
 [JsonSerializable(typeof(BranchEniInfo))]
 [JsonSerializable(typeof(List<BranchEniInfo>))]
 [JsonSerializable(typeof(PodRecord))]
 [JsonSerializable(typeof(TrunkRecord))]
+[JsonSerializable(typeof(PodDecision))]
 internal sealed partial class ContractsJsonContext : JsonSerializerContext;

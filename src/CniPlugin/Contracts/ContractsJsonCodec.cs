@@ -49,6 +49,34 @@ internal static class ContractsJsonCodec
         };
     }
 
+    /// <summary>A `decisions/&lt;uid&gt;.json` record; null for a file holding JSON null.</summary>
+    public static PodDecision? ReadDecision(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json);
+        if (!JsonFields.Begin(ref reader))
+        {
+            return null;
+        }
+
+        string? podUid = null, podNamespace = null, podName = null, reason = null;
+        bool? branch = null;
+        while (JsonFields.NextProperty(ref reader))
+        {
+            switch (reader.GetString())
+            {
+                case "podUid": podUid = JsonFields.String(ref reader, "$", "podUid"); break;
+                case "podNamespace": podNamespace = JsonFields.String(ref reader, "$", "podNamespace"); break;
+                case "podName": podName = JsonFields.String(ref reader, "$", "podName"); break;
+                case "branch": branch = JsonFields.Bool(ref reader, "$", "branch"); break;
+                case "reason": reason = JsonFields.String(ref reader, "$", "reason"); break;
+                default: JsonFields.Skip(ref reader); break;
+            }
+        }
+
+        JsonFields.End(ref reader);
+        return new PodDecision(podUid, podNamespace, podName, branch, reason);
+    }
+
     /// <summary>The `trunk.json` record; null for a file holding JSON null. Missing fields are null, as the context
     /// leaves them (the reader checks them).</summary>
     public static TrunkRecord? ReadTrunk(ReadOnlySpan<byte> json)

@@ -70,6 +70,18 @@ internal static class JsonFields
         };
     }
 
+    public static bool? Bool(ref Utf8JsonReader reader, string path, string field)
+    {
+        reader.Read();
+        return reader.TokenType switch
+        {
+            JsonTokenType.Null => null,
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => throw Mismatch(reader.TokenType, "a boolean", Child(path, field)),
+        };
+    }
+
     /// <summary>Any value, kept whole (a nested plugin configuration, a result passed through); null for JSON null.</summary>
     public static JsonElement? Element(ref Utf8JsonReader reader)
     {

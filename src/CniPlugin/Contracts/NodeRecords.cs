@@ -4,8 +4,8 @@ using System.Text.Json.Serialization.Metadata;
 namespace BranchEni.Contracts;
 
 /// <summary>
-/// The node-local records the agent writes and the CNI reads (DESIGN.md §2): `trunk.json` and `pods/&lt;uid&gt;.json`
-/// under one directory (default /run/branch-eni). Writes are atomic (temp file + rename) with mode 0600, so a reader
+/// The node-local records the agent writes and the CNI reads (DESIGN.md §2): `trunk.json`, `pods/&lt;uid&gt;.json` and
+/// `decisions/&lt;uid&gt;.json` under one directory (default /run/branch-eni). Writes are atomic (temp file + rename) with mode 0600, so a reader
 /// sees the old record or the new one, never half of one.
 /// </summary>
 internal sealed class NodeRecords(string directory)
@@ -19,6 +19,8 @@ internal sealed class NodeRecords(string directory)
     public string TrunkPath => Path.Combine(Directory, "trunk.json");
 
     public string PodsDirectory => Path.Combine(Directory, "pods");
+
+    public string DecisionsDirectory => Path.Combine(Directory, "decisions");
 
     public TrunkRecord? ReadTrunk() => Read(TrunkPath, static json => ContractsJsonCodec.ReadTrunk(json));
 
@@ -36,6 +38,25 @@ internal sealed class NodeRecords(string directory)
 
     /// <summary>Deletes a pod's record; a missing one is fine.</summary>
     public void DeletePod(string podUid) => File.Delete(PodPath(podUid));
+
+    /// <summary>The agent's decision for a pod UID, or null when it has made none (yet).</summary>
+    public PodDecision? ReadDecision(string podUid) => Read(DecisionPath(podUid), static json => ContractsJsonCodec.ReadDecision(json));
+
+    public void WriteDecision(PodDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        Write(DecisionPath(decision.PodUid ?? throw new ArgumentException("a decision needs podUid", nameof(decision))),
+            decision, ContractsJsonContext.Default.PodDecision);
+    }
+
+    /// <summary>Deletes a pod's decision; a missing one is fine.</summary>
+    public void DeleteDecision(string podUid) => File.Delete(DecisionPath(podUid));
+
+    /// <summary>The pod UIDs that have a decision file.</summary>
+    public IEnumerable<string> ListDecisionUids() =>
+        System.IO.Directory.Exists(DecisionsDirectory)
+            ? System.IO.Directory.EnumerateFiles(DecisionsDirectory, "*.json").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            : [];
 
     /// <summary>Every pod record, skipping temp files; a record that does not parse is reported, not hidden.</summary>
     public IEnumerable<(string PodUid, PodRecord? Record, string? Error)> ListPods()
@@ -63,7 +84,11 @@ internal sealed class NodeRecords(string directory)
         }
     }
 
-    public string PodPath(string podUid)
+    public string PodPath(string podUid) => UidPath(PodsDirectory, podUid);
+
+    public string DecisionPath(string podUid) => UidPath(DecisionsDirectory, podUid);
+
+    private static string UidPath(string directory, string podUid)
     {
         // A UID is a path component here: refuse anything that could step outside the pods directory.
         if (string.IsNullOrEmpty(podUid) || podUid.Length > 128 || podUid.AsSpan().ContainsAnyExcept(UidChars))
@@ -71,7 +96,7 @@ internal sealed class NodeRecords(string directory)
             throw new ArgumentException($"'{podUid}' is not a pod UID", nameof(podUid));
         }
 
-        return Path.Combine(PodsDirectory, podUid + ".json");
+        return Path.Combine(directory, podUid + ".json");
     }
 
     private static readonly System.Buffers.SearchValues<char> UidChars =

@@ -5,8 +5,8 @@ using System.Text.Json;
 using BranchEni.Agent.Ec2;
 using BranchEni.Agent.Kubernetes;
 using BranchEni.Agent.Observability;
-using BranchEni.Agent.Policy;
 using BranchEni.Contracts;
+using BranchEni.Policy;
 using Serilog;
 
 namespace BranchEni.Agent.Branches;
@@ -126,7 +126,7 @@ internal sealed class PodReconciler(
             if (pod.RequestsPodEni && _waitingForVlan.TryAdd(pod.Uid, false))
             {
                 await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed,
-                    $"the pod requests {PodView.PodEniResource} but no SecurityGroupPolicy in namespace {pod.Namespace} selects it", ct).ConfigureAwait(false);
+                    $"the pod requests {PodEni.Resource} but no SecurityGroupPolicy in namespace {pod.Namespace} selects it", ct).ConfigureAwait(false);
             }
 
             return null;
@@ -195,7 +195,7 @@ internal sealed class PodReconciler(
 
         try
         {
-            await api.PatchPodAnnotationAsync(pod.Namespace, pod.Name, pod.Uid, PodView.PodEniAnnotationKey, annotation, ct).ConfigureAwait(false);
+            await api.PatchPodAnnotationAsync(pod.Namespace, pod.Name, pod.Uid, PodEni.AnnotationKey, annotation, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (KubeApi.IsStatus(e, HttpStatusCode.NotFound) || KubeApi.IsStatus(e, HttpStatusCode.Conflict))
         {
@@ -262,7 +262,7 @@ internal sealed class PodReconciler(
     private SecurityGroupSelection GroupsFor(PodView pod)
     {
         var sa = cluster.ServiceAccount(pod.Namespace, pod.ServiceAccount);
-        return SecurityGroupMatcher.Select(new PodFacts(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels), cluster.Policies);
+        return SecurityGroupMatcher.Select(new PolicyPod(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels), cluster.Policies);
     }
 }
 

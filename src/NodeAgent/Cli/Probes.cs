@@ -4,6 +4,7 @@ using System.Text.Json;
 using BranchEni.Agent.Configuration;
 using BranchEni.Agent.Kubernetes;
 using BranchEni.Contracts;
+using BranchEni.Policy;
 
 namespace BranchEni.Agent.Cli;
 
@@ -56,7 +57,7 @@ internal sealed class Probes(CliSettings settings) : IDisposable
         using (node)
         {
             return node.RootElement.TryGetProperty("status", out var status) && status.TryGetProperty("capacity", out var capacity)
-                && capacity.TryGetProperty(PodView.PodEniResource, out var value) && value.ValueKind == JsonValueKind.String
+                && capacity.TryGetProperty(PodEni.Resource, out var value) && value.ValueKind == JsonValueKind.String
                 && int.TryParse(value.GetString(), CultureInfo.InvariantCulture, out var n) ? n : null;
         }
     }

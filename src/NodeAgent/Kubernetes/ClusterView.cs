@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using BranchEni.Agent.Branches;
-using BranchEni.Agent.Policy;
+using BranchEni.Policy;
 using Serilog;
 
 namespace BranchEni.Agent.Kubernetes;

@@ -190,7 +190,7 @@ internal sealed class Informer<T>(KubeApi api, InformerSource<T> source, ILogger
         {
             value = source.Parse(obj);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or Policy.PolicyFormatException)
+        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException or BranchEni.Policy.PolicyFormatException)
         {
             Bad?.Invoke(key, e.Message, obj);
             if (_cache.TryRemove(key, out var old))

@@ -1,4 +1,5 @@
 using System.Globalization;
+using BranchEni.Policy;
 using Serilog;
 
 namespace BranchEni.Agent.Kubernetes;
@@ -49,11 +50,11 @@ internal sealed class NodeStatusKeeper(KubeApi api, Informer<NodeView> node, str
         var want = capacity.ToString(CultureInfo.InvariantCulture);
         if (current?.PodEniCapacity != want)
         {
-            await api.PatchNodeCapacityAsync(nodeName, PodView.PodEniResource, want, ct).ConfigureAwait(false);
-            log.Information("Node {Node} capacity {Resource} set to {Capacity} (was {Previous})", nodeName, PodView.PodEniResource, want, current?.PodEniCapacity ?? "unset");
+            await api.PatchNodeCapacityAsync(nodeName, PodEni.Resource, want, ct).ConfigureAwait(false);
+            log.Information("Node {Node} capacity {Resource} set to {Capacity} (was {Previous})", nodeName, PodEni.Resource, want, current?.PodEniCapacity ?? "unset");
             if (current?.PodEniCapacity is not null)
             {
-                await events.NodeAsync(nodeName, "Normal", "CapacityRestored", $"{PodView.PodEniResource} capacity restored to {want}", ct).ConfigureAwait(false);
+                await events.NodeAsync(nodeName, "Normal", "CapacityRestored", $"{PodEni.Resource} capacity restored to {want}", ct).ConfigureAwait(false);
             }
         }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BranchEni.Policy;
 
 namespace BranchEni.Agent.Kubernetes;
 
@@ -15,9 +16,6 @@ internal sealed record PodView(
     bool HostNetwork,
     bool RequestsPodEni)
 {
-    public const string PodEniResource = "vpc.amazonaws.com/pod-eni";
-    public const string PodEniAnnotationKey = "vpc.amazonaws.com/pod-eni";
-
     /// <summary>Succeeded or Failed: its sandbox is gone for good, its branch can be released.</summary>
     public bool Finished => Phase is "Succeeded" or "Failed";
 
@@ -30,30 +28,11 @@ internal sealed record PodView(
             Str(metadata, "namespace") ?? throw new FormatException("pod has no metadata.namespace"),
             Str(metadata, "name") ?? throw new FormatException("pod has no metadata.name"),
             Map(metadata, "labels"),
-            Map(metadata, "annotations").TryGetValue(PodEniAnnotationKey, out var a) ? a : null,
+            Map(metadata, "annotations").TryGetValue(PodEni.AnnotationKey, out var a) ? a : null,
             (spec.ValueKind == JsonValueKind.Object ? Str(spec, "serviceAccountName") : null) ?? "default",
             pod.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object ? Str(status, "phase") : null,
             spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("hostNetwork", out var h) && h.ValueKind == JsonValueKind.True,
-            spec.ValueKind == JsonValueKind.Object && RequestsResource(spec));
-    }
-
-    private static bool RequestsResource(JsonElement spec)
-    {
-        if (!spec.TryGetProperty("containers", out var containers) || containers.ValueKind != JsonValueKind.Array)
-        {
-            return false;
-        }
-
-        foreach (var container in containers.EnumerateArray())
-        {
-            if (container.TryGetProperty("resources", out var resources) && resources.ValueKind == JsonValueKind.Object
-                && (Map(resources, "limits").ContainsKey(PodEniResource) || Map(resources, "requests").ContainsKey(PodEniResource)))
-            {
-                return true;
-            }
-        }
-
-        return false;
+            PodEni.IsRequestedBy(spec));
     }
 
     internal static string? Str(JsonElement obj, string name) =>
@@ -96,7 +75,7 @@ internal sealed record NodeView(string Name, string? PodEniCapacity, string? Has
         var capacity = node.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object
             ? PodView.Map(status, "capacity") : [];
         return new NodeView(PodView.Str(metadata, "name") ?? "",
-            capacity.TryGetValue(PodView.PodEniResource, out var c) ? c : null,
+            capacity.TryGetValue(PodEni.Resource, out var c) ? c : null,
             PodView.Map(metadata, "labels").TryGetValue(HasTrunkLabelKey, out var l) ? l : null);
     }
 }

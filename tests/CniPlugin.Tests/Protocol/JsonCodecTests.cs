@@ -155,6 +155,8 @@ public sealed class JsonCodecTests
         """,
         """{"eniId":"eni-1","vlanId":null,"macAddress":"0e:ee:16:bd:41:31","linkName":"ens6","later":{"x":1}}""",
         """{"eniId":"eni-1","eniId":"eni-2","AssociationId":"wrong case"}""",
+        """{"podUid":"0b8c9d7e-1111","podNamespace":"default","podName":"red","branch":false,"reason":"no SecurityGroupPolicy selects it"}""",
+        """{"podUid":"u","branch":true,"branch":null,"Branch":true}""",
         """{}""",
         """null""",
     };
@@ -166,6 +168,8 @@ public sealed class JsonCodecTests
         """{"eniId":["eni-1"]}""",
         """{"macAddress":1}""",
         """{"linkName":{}}""",
+        """{"branch":"true"}""",
+        """{"branch":1}""",
         """{"eniId":"x" """,
         """[]""",
     };
@@ -180,6 +184,8 @@ public sealed class JsonCodecTests
             Canonical(ContractsJsonCodec.ReadPod(bytes), ContractsJsonContext.Default.PodRecord));
         Assert.Equal(Canonical(JsonSerializer.Deserialize(bytes, ContractsJsonContext.Default.TrunkRecord), ContractsJsonContext.Default.TrunkRecord),
             Canonical(ContractsJsonCodec.ReadTrunk(bytes), ContractsJsonContext.Default.TrunkRecord));
+        Assert.Equal(Canonical(JsonSerializer.Deserialize(bytes, ContractsJsonContext.Default.PodDecision), ContractsJsonContext.Default.PodDecision),
+            Canonical(ContractsJsonCodec.ReadDecision(bytes), ContractsJsonContext.Default.PodDecision));
     }
 
     [Theory]
@@ -189,10 +195,12 @@ public sealed class JsonCodecTests
         var bytes = Encoding.UTF8.GetBytes(json);
         var podRefused = Refuses(() => JsonSerializer.Deserialize(bytes, ContractsJsonContext.Default.PodRecord));
         var trunkRefused = Refuses(() => JsonSerializer.Deserialize(bytes, ContractsJsonContext.Default.TrunkRecord));
+        var decisionRefused = Refuses(() => JsonSerializer.Deserialize(bytes, ContractsJsonContext.Default.PodDecision));
 
-        Assert.True(podRefused is not null || trunkRefused is not null, "a bad record the context accepts is no test");
+        Assert.True(podRefused is not null || trunkRefused is not null || decisionRefused is not null, "a bad record the context accepts is no test");
         AssertSameRefusal(podRefused, Refuses(() => ContractsJsonCodec.ReadPod(bytes)));
         AssertSameRefusal(trunkRefused, Refuses(() => ContractsJsonCodec.ReadTrunk(bytes)));
+        AssertSameRefusal(decisionRefused, Refuses(() => ContractsJsonCodec.ReadDecision(bytes)));
     }
 
     private static string Canonical<T>(T? value, JsonTypeInfo<T> type) => value is null ? "null" : JsonSerializer.Serialize(value, type);

@@ -1,23 +1,23 @@
-namespace BranchEni.Agent.Policy;
+namespace BranchEni.Policy;
 
-/// <summary>What a pod looks like to policy matching.</summary>
-internal sealed record PodFacts(
+/// <summary>What a pod looks like to policy matching; each executable fills it from its own view of the pod.</summary>
+public sealed record PolicyPod(
     string Namespace,
     IReadOnlyDictionary<string, string>? Labels,
     string ServiceAccountName,
     IReadOnlyDictionary<string, string>? ServiceAccountLabels);
 
 /// <summary>The outcome: the security groups (may be empty) and the policies that contributed them.</summary>
-internal sealed record SecurityGroupSelection(IReadOnlyList<string> GroupIds, IReadOnlyList<string> Policies);
+public sealed record SecurityGroupSelection(IReadOnlyList<string> GroupIds, IReadOnlyList<string> Policies);
 
 /// <summary>
 /// DESIGN.md §2 SGP semantics: only policies of the pod's namespace; a policy with no selector or no group ids is
 /// ignored; every selector that is set must match (pod labels, service account labels); the union of the matching
 /// policies' group ids, de-duplicated in order (policies taken in name order so the result is stable).
 /// </summary>
-internal static class SecurityGroupMatcher
+public static class SecurityGroupMatcher
 {
-    public static SecurityGroupSelection Select(PodFacts pod, IEnumerable<SecurityGroupPolicy> policies)
+    public static SecurityGroupSelection Select(PolicyPod pod, IEnumerable<SecurityGroupPolicy> policies)
     {
         ArgumentNullException.ThrowIfNull(pod);
         var groups = new List<string>();
@@ -51,4 +51,9 @@ internal static class SecurityGroupMatcher
 
         return new SecurityGroupSelection(groups, names);
     }
+
+    /// <summary>Whether matching a pod of <paramref name="ns"/> needs its service account's labels (a reader that has
+    /// no informer fetches the account only then).</summary>
+    public static bool NeedsServiceAccount(string ns, IEnumerable<SecurityGroupPolicy> policies) =>
+        policies.Any(p => p.Namespace == ns && p.IgnoredBecause is null && p.ServiceAccountSelector is not null);
 }

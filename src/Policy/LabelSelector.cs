@@ -1,15 +1,15 @@
 using System.Text.Json;
 
-namespace BranchEni.Agent.Policy;
+namespace BranchEni.Policy;
 
 /// <summary>One matchExpressions entry: key, operator In/NotIn/Exists/DoesNotExist, values.</summary>
-internal sealed record SelectorRequirement(string Key, string Operator, IReadOnlyList<string> Values);
+public sealed record SelectorRequirement(string Key, string Operator, IReadOnlyList<string> Values);
 
 /// <summary>
 /// A Kubernetes LabelSelector (matchLabels AND matchExpressions). An empty selector matches every object, as in
 /// Kubernetes; "no selector" is represented by null at the caller.
 /// </summary>
-internal sealed record LabelSelector(IReadOnlyDictionary<string, string> MatchLabels, IReadOnlyList<SelectorRequirement> MatchExpressions)
+public sealed record LabelSelector(IReadOnlyDictionary<string, string> MatchLabels, IReadOnlyList<SelectorRequirement> MatchExpressions)
 {
     public bool Matches(IReadOnlyDictionary<string, string>? labels)
     {
@@ -124,7 +124,7 @@ internal sealed record LabelSelector(IReadOnlyDictionary<string, string> MatchLa
         return new SelectorRequirement(key, op, values);
     }
 
-    internal static string? StringProperty(JsonElement element, string name, string path)
+    public static string? StringProperty(JsonElement element, string name, string path)
     {
         if (!element.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
         {
@@ -136,4 +136,4 @@ internal sealed record LabelSelector(IReadOnlyDictionary<string, string> MatchLa
 }
 
 /// <summary>A SecurityGroupPolicy (or part of one) is malformed; the message names the field.</summary>
-internal sealed class PolicyFormatException(string message) : Exception(message);
+public sealed class PolicyFormatException(string message) : Exception(message);

@@ -1,7 +1,6 @@
 using System.Text.Json;
-using BranchEni.Agent.Policy;
 
-namespace BranchEni.Agent.Tests.Policy;
+namespace BranchEni.Policy.Tests;
 
 public sealed class SecurityGroupMatcherTests
 {
@@ -10,13 +9,13 @@ public sealed class SecurityGroupMatcherTests
     private static SecurityGroupPolicy Sgp(string name, string spec, string ns = "app") =>
         Sgp($$"""{"metadata": {"name": "{{name}}", "namespace": "{{ns}}"}, "spec": {{spec}}}""");
 
-    private static PodFacts Pod(string labels = "", string sa = "default", string saLabels = "", string ns = "app") =>
+    private static PolicyPod Pod(string labels = "", string sa = "default", string saLabels = "", string ns = "app") =>
         new(ns, Labels(labels), sa, Labels(saLabels));
 
     private static Dictionary<string, string> Labels(string text) =>
         text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=')).ToDictionary(p => p[0], p => p[1]);
 
-    private static IReadOnlyList<string> Groups(PodFacts pod, params SecurityGroupPolicy[] sgps) => SecurityGroupMatcher.Select(pod, sgps).GroupIds;
+    private static IReadOnlyList<string> Groups(PolicyPod pod, params SecurityGroupPolicy[] sgps) => SecurityGroupMatcher.Select(pod, sgps).GroupIds;
 
     [Fact]
     public void Pod_selector_with_match_labels()

@@ -1,12 +1,12 @@
 using System.Text.Json;
 
-namespace BranchEni.Agent.Policy;
+namespace BranchEni.Policy;
 
 /// <summary>
 /// A parsed `vpcresources.k8s.aws/v1beta1` SecurityGroupPolicy (DESIGN.md §2). Null selectors are "not set";
 /// a policy with neither selector or no group ids is kept (to report it) but never matches.
 /// </summary>
-internal sealed record SecurityGroupPolicy(
+public sealed record SecurityGroupPolicy(
     string Namespace,
     string Name,
     LabelSelector? PodSelector,
