@@ -84,6 +84,7 @@ internal sealed partial class Agent
             {
                 await Task.Delay(options.GcInterval, ct).ConfigureAwait(false);
                 await Inventory!.CollectAsync(uid => cluster.Pod(uid) is { Finished: false }, ct).ConfigureAwait(false);
+                Decisions.Sweep(uid => cluster.Pod(uid) is not null);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

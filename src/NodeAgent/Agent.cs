@@ -28,6 +28,8 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
 
     public NodeRecords Records { get; } = new(options.StateDir);
 
+    internal DecisionRecords Decisions => field ??= new DecisionRecords(Records);
+
     public TimeSpan ShutdownGrace { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Set once the trunk is known (null for non-trunking types and ENABLE_POD_ENI=false).</summary>
@@ -72,9 +74,14 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
     {
         if (!options.EnablePodEni)
         {
-            log.Information("ENABLE_POD_ENI is not true: no trunk, no branch ENIs; only the CNI (delegating every pod) is installed");
+            log.Information("ENABLE_POD_ENI is not true: no trunk, no branch ENIs; the CNI delegates every pod no policy selects");
+            var decisionsOnly = new ClusterView(clients.Kube, options.NodeName!, options.WatchIdleTimeout, log);
+            Cluster = decisionsOnly;
+            KeepDecisionsWithoutBranches(decisionsOnly, "ENABLE_POD_ENI is not true");
+            var watching = decisionsOnly.RunAsync(stop);
+            await decisionsOnly.WhenSynced.WaitAsync(stop).ConfigureAwait(false);
             await BecomeReadyAsync(stop).ConfigureAwait(false);
-            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+            await watching.ConfigureAwait(false);
             return;
         }
 
@@ -119,7 +126,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         Task nodePrepared, CancellationToken stop, CancellationToken abort)
     {
         var queue = new WorkQueue();
-        var reconciler = new PodReconciler(Table!, provisioner, Records, trunk, cluster, clients.Kube, Events, queue, Metrics, options.Cooldown, log);
+        var reconciler = new PodReconciler(Table!, provisioner, Records, Decisions, trunk, cluster, clients.Kube, Events, queue, Metrics, options.Cooldown, log);
         Reconciler = reconciler;
         WireInformers(cluster, queue, reconciler, stop);
         var informers = cluster.RunAsync(stop);
@@ -158,6 +165,13 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             if (current is not null)
             {
                 reconciler.Seen(current.Uid);
+                // The decision is written here, not when a worker gets to the pod: in a burst the queue waits on EC2,
+                // and kubelet must not find a pod undecided (the CNI would refuse it until the next retry).
+                if (cluster.Synced)
+                {
+                    reconciler.RecordDecision(current);
+                }
+
                 queue.Enqueue(current.Uid);
             }
         };
@@ -194,6 +208,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             ? $"instance type {identity.InstanceType} is not in the instance limits table (add it with BRANCH_ENI_INSTANCE_LIMITS_FILE)"
             : $"instance type {identity.InstanceType} does not support ENI trunking";
         log.Warning("No branch ENIs on this node: {Reason}; pod-eni capacity is 0", why);
+        KeepDecisionsWithoutBranches(cluster, why);
         var informers = cluster.RunAsync(stop);
         await cluster.Node.Synced.WaitAsync(stop).ConfigureAwait(false);
         await Events.NodeAsync(options.NodeName!, "Warning", "BranchEniUnsupported", $"{why}; vpc.amazonaws.com/pod-eni capacity is 0", stop).ConfigureAwait(false);
@@ -201,6 +216,47 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         var loop = node.RunAsync(stop);
         await BecomeReadyAsync(stop).ConfigureAwait(false);
         await Task.WhenAll(informers, loop).ConfigureAwait(false);
+    }
+
+    /// <summary>On a node without branch ENIs the CNI still learns from files which pods it may delegate: those no
+    /// policy selects. The others are recorded as needing a branch, so the CNI refuses them (error 11) with the reason.</summary>
+    private void KeepDecisionsWithoutBranches(ClusterView cluster, string why)
+    {
+        void Decide(PodView pod)
+        {
+            if (!pod.HostNetwork && !pod.Finished)
+            {
+                Decisions.RecordWithoutBranches(pod, cluster.Decide(pod), why);
+            }
+        }
+
+        void All()
+        {
+            foreach (var pod in cluster.AllPods)
+            {
+                Decide(pod);
+            }
+        }
+
+        cluster.Pods.Changed += (old, current) =>
+        {
+            if (old is not null && (current is null || current.Uid != old.Uid || current.Finished))
+            {
+                Decisions.Forget(old.Uid);
+            }
+
+            if (current is not null && cluster.Synced)
+            {
+                Decide(current);
+            }
+        };
+        cluster.PolicyInformer.Changed += (_, _) => All();
+        cluster.ServiceAccounts.Changed += (_, _) => All();
+        _ = cluster.WhenSynced.ContinueWith(_ =>
+        {
+            All();
+            Decisions.Sweep(uid => cluster.Pod(uid) is not null);
+        }, TaskScheduler.Default);
     }
 
     private Ec2CallLimits CallLimits() =>

@@ -1,23 +1,21 @@
 using System.Net.Http.Headers;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using BranchEni.Cni.Protocol;
 using BranchEni.Cni.Selection;
+using BranchEni.Policy;
 using k8s;
 
 namespace BranchEni.Cni.KubeReader;
 
 /// <summary>
-/// Reads a pod (GET /api/v1/namespaces/NS/pods/NAME) with the configured kubeconfig. KubernetesClient parses the
-/// kubeconfig (contexts, certificates, tokens); the request itself is one HttpClient GET decoded into the few fields
-/// we need, because the generated `Kubernetes` client roots every API operation and model into the native binary,
+/// Reads a pod (GET /api/v1/namespaces/NS/pods/NAME) and, when it has no annotation, the SecurityGroupPolicies of its
+/// namespace (and its service account when a policy needs it) with the configured kubeconfig. KubernetesClient parses
+/// the kubeconfig (contexts, certificates, tokens); the requests themselves are HttpClient GETs read as JsonDocuments, because the generated `Kubernetes` client roots every API operation and model into the native binary,
 /// and native AOT pays for that on every start (VERSION went from ~3 ms to ~12 ms).
 /// </summary>
 internal sealed class KubernetesPodReader : IDisposable
 {
-    private const string Resource = "vpc.amazonaws.com/pod-eni";
-
     private readonly KubernetesClientConfiguration config;
     private readonly HttpClient http;
 
@@ -35,9 +33,71 @@ internal sealed class KubernetesPodReader : IDisposable
         http = new HttpClient(CreateHandler(config), disposeHandler: true) { Timeout = TimeSpan.FromSeconds(10) };
     }
 
+    /// <summary>
+    /// The pod's UID and pod-eni annotation and, when it has no annotation, whether it must have a branch ENI: the
+    /// SecurityGroupPolicies of its namespace (and its service account's labels when a policy selects by them) go
+    /// through the agent's own matcher (src/Policy), so this fallback decides exactly as the agent would.
+    /// </summary>
     public PodFacts Read(string podNamespace, string podName)
     {
-        var uri = new Uri(new Uri(config.Host.TrimEnd('/') + "/"), $"api/v1/namespaces/{podNamespace}/pods/{podName}");
+        var what = $"pod {podNamespace}/{podName}";
+        using var pod = Get($"api/v1/namespaces/{podNamespace}/pods/{podName}", what)
+            ?? throw new CniException(CniErrorCode.UnknownContainer, $"{what} does not exist in the API");
+        var root = pod.RootElement;
+        var metadata = Member(root, "metadata");
+        var spec = Member(root, "spec");
+        var uid = Text(metadata, "uid");
+        var annotation = Labels(metadata, "annotations").GetValueOrDefault(PodEni.AnnotationKey);
+        if (annotation is { Length: > 0 })
+        {
+            return new PodFacts(uid, annotation, NeedsBranch: true, $"it carries the {PodEni.AnnotationKey} annotation");
+        }
+
+        var policies = Policies(podNamespace);
+        var serviceAccount = Text(spec, "serviceAccountName") ?? "default";
+        var accountLabels = SecurityGroupMatcher.NeedsServiceAccount(podNamespace, policies)
+            ? ServiceAccountLabels(podNamespace, serviceAccount) : null;
+        var decision = BranchDecision.For(new PolicyPod(podNamespace, Labels(metadata, "labels"), serviceAccount, accountLabels),
+            PodEni.IsRequestedBy(spec), policies);
+        return new PodFacts(uid, annotation, decision.NeedsBranch, decision.Reason);
+    }
+
+    /// <summary>The namespace's SecurityGroupPolicies; a malformed one is skipped, as the agent ignores it. Without the
+    /// CRD (404) there are none.</summary>
+    private List<SecurityGroupPolicy> Policies(string ns)
+    {
+        using var list = Get($"apis/{SecurityGroupPolicy.Group}/{SecurityGroupPolicy.Version}/namespaces/{ns}/{SecurityGroupPolicy.Plural}",
+            $"the SecurityGroupPolicies of namespace {ns}");
+        var policies = new List<SecurityGroupPolicy>();
+        if (list is not null && Member(list.RootElement, "items") is { ValueKind: JsonValueKind.Array } items)
+        {
+            foreach (var item in items.EnumerateArray())
+            {
+                try
+                {
+                    policies.Add(SecurityGroupPolicy.Parse(item));
+                }
+                catch (PolicyFormatException)
+                {
+                    // The agent reports it (event on the policy); it selects nothing there either.
+                }
+            }
+        }
+
+        return policies;
+    }
+
+    /// <summary>A missing service account has no labels (the pod could not have been admitted with one, anyway).</summary>
+    private Dictionary<string, string>? ServiceAccountLabels(string ns, string name)
+    {
+        using var account = Get($"api/v1/namespaces/{ns}/serviceaccounts/{name}", $"service account {ns}/{name}");
+        return account is null ? null : Labels(Member(account.RootElement, "metadata"), "labels");
+    }
+
+    /// <summary>GETs a path; null for 404. Anything that is not an answer is error 11: the plugin then fails closed.</summary>
+    private JsonDocument? Get(string path, string what)
+    {
+        var uri = new Uri(new Uri(config.Host.TrimEnd('/') + "/"), path);
         try
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
@@ -46,31 +106,48 @@ internal sealed class KubernetesPodReader : IDisposable
             using var response = http.Send(request);
             if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
-                throw new CniException(CniErrorCode.UnknownContainer, $"pod {podNamespace}/{podName} does not exist in the API");
+                return null;
             }
 
             if (!response.IsSuccessStatusCode)
             {
-                throw new CniException(CniErrorCode.TryAgainLater, $"reading pod {podNamespace}/{podName} from the API answered {(int)response.StatusCode}");
+                throw new CniException(CniErrorCode.TryAgainLater, $"reading {what} from the API answered {(int)response.StatusCode}");
             }
 
             using var body = response.Content.ReadAsStream();
-            var pod = JsonSerializer.Deserialize(body, PodJsonContext.Default.PodView)
-                ?? throw new CniException(CniErrorCode.ApiFailure, $"the API returned no pod {podNamespace}/{podName}");
-            string? annotation = null;
-            pod.Metadata?.Annotations?.TryGetValue(Resource, out annotation);
-            var requests = pod.Spec?.Containers?.Any(c =>
-                (c?.Resources?.Requests?.ContainsKey(Resource) ?? false) || (c?.Resources?.Limits?.ContainsKey(Resource) ?? false)) ?? false;
-            return new PodFacts(pod.Metadata?.Uid, annotation, requests);
+            return JsonDocument.Parse(body);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException)
         {
-            throw new CniException(CniErrorCode.TryAgainLater, $"cannot read pod {podNamespace}/{podName} from the API at {config.Host}", e.Message);
+            throw new CniException(CniErrorCode.TryAgainLater, $"cannot read {what} from the API at {config.Host}", e.Message);
         }
         catch (JsonException e)
         {
-            throw new CniException(CniErrorCode.ApiFailure, $"the API's pod {podNamespace}/{podName} does not decode", e.Message);
+            throw new CniException(CniErrorCode.ApiFailure, $"the API's answer for {what} does not decode", e.Message);
         }
+    }
+
+    private static JsonElement Member(JsonElement element, string name) =>
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty(name, out var value) ? value : default;
+
+    private static string? Text(JsonElement element, string name) =>
+        Member(element, name) is { ValueKind: JsonValueKind.String } value ? value.GetString() : null;
+
+    private static Dictionary<string, string> Labels(JsonElement metadata, string name)
+    {
+        var map = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (Member(metadata, name) is { ValueKind: JsonValueKind.Object } labels)
+        {
+            foreach (var label in labels.EnumerateObject())
+            {
+                if (label.Value.ValueKind == JsonValueKind.String)
+                {
+                    map[label.Name] = label.Value.GetString()!;
+                }
+            }
+        }
+
+        return map;
     }
 
     public void Dispose() => http.Dispose();
@@ -129,23 +206,3 @@ internal sealed class KubernetesPodReader : IDisposable
         return handler;
     }
 }
-
-/// <summary>The parts of a v1 Pod the selector reads.</summary>
-internal sealed record PodView(
-    [property: JsonPropertyName("metadata")] PodMetadataView? Metadata,
-    [property: JsonPropertyName("spec")] PodSpecView? Spec);
-
-internal sealed record PodMetadataView(
-    [property: JsonPropertyName("uid")] string? Uid,
-    [property: JsonPropertyName("annotations")] Dictionary<string, string>? Annotations);
-
-internal sealed record PodSpecView([property: JsonPropertyName("containers")] List<ContainerView?>? Containers);
-
-internal sealed record ContainerView([property: JsonPropertyName("resources")] ResourcesView? Resources);
-
-internal sealed record ResourcesView(
-    [property: JsonPropertyName("requests")] Dictionary<string, JsonElement>? Requests,
-    [property: JsonPropertyName("limits")] Dictionary<string, JsonElement>? Limits);
-
-[JsonSerializable(typeof(PodView))]
-internal sealed partial class PodJsonContext : JsonSerializerContext;

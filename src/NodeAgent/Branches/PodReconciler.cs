@@ -21,6 +21,17 @@ internal interface IClusterView
     ServiceAccountView? ServiceAccount(string ns, string name);
 }
 
+internal static class ClusterViewExtensions
+{
+    /// <summary>Whether the pod must have a branch ENI and with which groups (src/Policy: one rule for agent, CNI and
+    /// webhook).</summary>
+    public static BranchDecision Decide(this IClusterView cluster, PodView pod)
+    {
+        var sa = cluster.ServiceAccount(pod.Namespace, pod.ServiceAccount);
+        return BranchDecision.For(new PolicyPod(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels), pod.RequestsPodEni, cluster.Policies);
+    }
+}
+
 /// <summary>
 /// Brings one pod (by UID) to where it should be: a live pod selected by a SecurityGroupPolicy (or asking for
 /// vpc.amazonaws.com/pod-eni) gets a VLAN, a branch ENI, its record and its annotation; a pod that is gone or finished
@@ -30,6 +41,7 @@ internal sealed class PodReconciler(
     BranchTable table,
     BranchProvisioner provisioner,
     NodeRecords records,
+    DecisionRecords decisions,
     Trunk trunk,
     IClusterView cluster,
     KubeApi api,
@@ -61,6 +73,7 @@ internal sealed class PodReconciler(
 
             if (pod.HostNetwork)
             {
+                // The CNI never runs for it.
                 return;
             }
 
@@ -87,7 +100,8 @@ internal sealed class PodReconciler(
         var entry = table.Get(pod.Uid);
         if (entry is null)
         {
-            entry = await StartAsync(pod, ct).ConfigureAwait(false);
+            var decision = RecordDecision(pod);
+            entry = await StartAsync(pod, decision!.Selection, ct).ConfigureAwait(false);
             if (entry is null)
             {
                 return;
@@ -103,7 +117,7 @@ internal sealed class PodReconciler(
         {
             try
             {
-                entry = await provisioner.CompleteAsync(entry, entry.EniId is null ? GroupsFor(pod).GroupIds : [], ct).ConfigureAwait(false);
+                entry = await provisioner.CompleteAsync(entry, entry.EniId is null ? cluster.Decide(pod).Selection.GroupIds : [], ct).ConfigureAwait(false);
             }
             catch when (table.Get(pod.Uid) is { EniId: null } unstarted)
             {
@@ -117,10 +131,23 @@ internal sealed class PodReconciler(
         _failures.TryRemove(pod.Uid, out _);
     }
 
-    /// <summary>Decides whether the pod gets a branch and takes its VLAN; null when it gets none (yet).</summary>
-    private async Task<BranchEntry?> StartAsync(PodView pod, CancellationToken ct)
+    /// <summary>Writes the CNI's decision record for a live pod that has no branch yet (a pod with one keeps it:
+    /// running pods are not changed) and returns the decision; null when there is nothing to decide.</summary>
+    public BranchDecision? RecordDecision(PodView pod)
     {
-        var selection = GroupsFor(pod);
+        if (pod.HostNetwork || pod.Finished || table.Get(pod.Uid) is not null)
+        {
+            return null;
+        }
+
+        var decision = cluster.Decide(pod);
+        decisions.Record(pod, decision.NeedsBranch, decision.Reason);
+        return decision;
+    }
+
+    /// <summary>Decides whether the pod gets a branch and takes its VLAN; null when it gets none (yet).</summary>
+    private async Task<BranchEntry?> StartAsync(PodView pod, SecurityGroupSelection selection, CancellationToken ct)
+    {
         if (selection.GroupIds.Count == 0)
         {
             if (pod.RequestsPodEni && _waitingForVlan.TryAdd(pod.Uid, false))
@@ -218,6 +245,7 @@ internal sealed class PodReconciler(
     {
         _waitingForVlan.TryRemove(uid, out _);
         _firstSeen.TryRemove(uid, out _);
+        decisions.Forget(uid);
         var entry = table.Get(uid);
         if (entry is null)
         {
@@ -257,12 +285,6 @@ internal sealed class PodReconciler(
             _waitingForVlan.TryRemove(uid, out _);
             queue.Enqueue(uid);
         }
-    }
-
-    private SecurityGroupSelection GroupsFor(PodView pod)
-    {
-        var sa = cluster.ServiceAccount(pod.Namespace, pod.ServiceAccount);
-        return SecurityGroupMatcher.Select(new PolicyPod(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels), cluster.Policies);
     }
 }
 

@@ -6,8 +6,9 @@ using BranchEni.Netlink;
 namespace BranchEni.Cni.Tests.Corpus;
 
 /// <summary>
-/// A minimal Kubernetes API answering GET /api/v1/namespaces/NS/pods/NAME from a dictionary, listening on loopback
-/// inside a test namespace (the plugin runs there, and loopback is per namespace). Every other path is 404.
+/// A minimal Kubernetes API answering GET /api/v1/namespaces/NS/pods/NAME (and any other path put in
+/// <see cref="Objects"/>) from dictionaries, listening on loopback inside a test namespace (the plugin runs there, and
+/// loopback is per namespace). Every other path is 404, as an API server without the SGP CRD answers its list.
 /// </summary>
 public sealed class FakePodApi : IDisposable
 {
@@ -42,6 +43,9 @@ public sealed class FakePodApi : IDisposable
 
     /// <summary>"ns/name" to the pod's JSON.</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, string> Pods { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Request path to JSON, for anything that is not a pod (SecurityGroupPolicy lists, service accounts).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, string> Objects { get; } = new(StringComparer.Ordinal);
 
     /// <summary>How many pod GETs were answered (the wait-with-backoff test counts polls).</summary>
     public int Requests => requests;
@@ -106,10 +110,14 @@ public sealed class FakePodApi : IDisposable
             var path = requestLine.Split(' ') is [_, var p, ..] ? p : "";
             var parts = path.Split('/');
             string? body = null;
-            Interlocked.Increment(ref requests);
             if (parts is ["", "api", "v1", "namespaces", var ns, "pods", var name])
             {
+                Interlocked.Increment(ref requests);
                 Pods.TryGetValue($"{ns}/{name}", out body);
+            }
+            else
+            {
+                Objects.TryGetValue(path, out body);
             }
 
             var status = body is null ? "404 Not Found" : "200 OK";

@@ -18,10 +18,12 @@ public sealed class LibcniDelegationTests
             File.WriteAllText(conflist, "{\"cniVersion\":\"1.0.0\",\"name\":\"pods\",\"plugins\":[{\"type\":\"branch-eni\",\"stateDir\":\"" + dir
                 + "/state\",\"logFile\":\"" + dir + "/plugin.log\",\"delegate\":{\"type\":\"ptp\",\"ipMasq\":false,\"ipam\":{\"type\":\"host-local\","
                 + "\"subnet\":\"10.213.61.0/24\",\"dataDir\":\"" + dir + "/ipam\"}}}]}");
+            const string uid = "1234abcd-0000-0000-0000-00000000001c";
+            DelegationTests.NoBranchDecision($"{dir}/state", "default", "plain", uid);
             var before = TestNamespaces.Snapshot(ns.Node);
             string Drive(string command) => Shell.Run(
                 $"ip netns exec {ns.Node} {driver} {command} -conflist {conflist} -cni-path {Path.GetDirectoryName(BranchEni.Testing.RepoPaths.RequireCniBinary())}:/usr/lib/cni "
-                + $"-netns {TestNamespaces.PathOf(pod)} -id ctr-lc -ifname eth0 -args 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=plain' -cache-dir {dir}/cache");
+                + $"-netns {TestNamespaces.PathOf(pod)} -id ctr-lc -ifname eth0 -args 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=plain;K8S_POD_UID={uid}' -cache-dir {dir}/cache");
 
             var result = System.Text.Json.JsonDocument.Parse(Drive("add")).RootElement;
             var ip = result.GetProperty("ips")[0].GetProperty("address").GetString()!;

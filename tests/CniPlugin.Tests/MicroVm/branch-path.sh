@@ -90,6 +90,9 @@ done
 
 # A branch pod and a delegated pod on the same node: the delegated one reaches the network, not the service.
 ip netns add green; ip netns add red
+# What the agent writes for a pod of its node that no policy selects: without it the plugin refuses to delegate.
+mkdir -p $S/decisions
+echo '{"podUid":"0f1e2d3c-aaaa-bbbb-cccc-0000000000ee","podNamespace":"default","podName":"red","branch":false,"reason":"no SecurityGroupPolicy selects it"}' > $S/decisions/0f1e2d3c-aaaa-bbbb-cccc-0000000000ee.json
 g=$(cni ADD 1.0.0 strict ctr-g /run/netns/green green $UIDG) || fail "ADD green: $g"
 r=$(cni ADD 1.0.0 strict ctr-r /run/netns/red red 0f1e2d3c-aaaa-bbbb-cccc-0000000000ee) || fail "ADD red: $r"
 echo "$r" | jq -r '.ips[0].address' | grep -q '^10.213.1.' || fail "red was not delegated: $r"

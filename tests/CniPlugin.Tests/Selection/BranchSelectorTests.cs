@@ -7,8 +7,9 @@ using BranchEni.Contracts;
 
 namespace BranchEni.Cni.Tests.Selection;
 
-/// <summary>Which pods get a branch ENI: record first, then the API (the published branch-eni-kube: KubernetesClient's
-/// kubeconfig, a real HTTP GET against a fake API on loopback), else delegation.</summary>
+/// <summary>Which pods get a branch ENI, failing closed: the record first, then the agent's decision record, then the
+/// API (the published branch-eni-kube: KubernetesClient's kubeconfig, real HTTP GETs against a fake API on loopback);
+/// a pod that must have a branch is never delegated, and neither is one nothing has decided.</summary>
 public sealed class BranchSelectorTests : IDisposable
 {
     private const string Uid = "11111111-2222-3333-4444-555555555555";
@@ -32,10 +33,10 @@ public sealed class BranchSelectorTests : IDisposable
 
     private static CniArgs Args => CniArgs.Parse($"K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_UID={Uid}");
 
-    private static string Pod(string? annotation, bool requests = false) =>
-        "{\"metadata\":{\"uid\":\"" + Uid + "\",\"annotations\":"
+    private static string Pod(string? annotation, bool requests = false, string labels = "{}", string serviceAccount = "default") =>
+        "{\"metadata\":{\"uid\":\"" + Uid + "\",\"labels\":" + labels + ",\"annotations\":"
         + (annotation is null ? "{}" : "{\"vpc.amazonaws.com/pod-eni\":" + System.Text.Json.JsonSerializer.Serialize(annotation) + "}")
-        + "},\"spec\":{\"containers\":[{\"resources\":" + (requests ? "{\"limits\":{\"vpc.amazonaws.com/pod-eni\":\"1\"}}" : "{}") + "}]}}";
+        + "},\"spec\":{\"serviceAccountName\":\"" + serviceAccount + "\",\"containers\":[{\"resources\":" + (requests ? "{\"limits\":{\"vpc.amazonaws.com/pod-eni\":\"1\"}}" : "{}") + "}]}}";
 
     [Fact]
     public void TheAnnotationFromTheApiSelectsTheBranch()
@@ -48,13 +49,148 @@ public sealed class BranchSelectorTests : IDisposable
         Assert.Equal("10.77.0.20", branch.PrivateIp.ToString());
     }
 
-    [Fact]
-    public void APodWithoutAnnotationOrRequestIsDelegated()
+    private const string SgpList = "/apis/vpcresources.k8s.aws/v1beta1/namespaces/default/securitygrouppolicies";
+
+    private void Policy(string name, string selector) =>
+        api.Objects[SgpList] = "{\"items\":[{\"metadata\":{\"name\":\"" + name + "\",\"namespace\":\"default\"},\"spec\":{" + selector
+            + ",\"securityGroups\":{\"groupIds\":[\"sg-0db\"]}}}]}";
+
+    private void Decide(bool branch, string name = "web") =>
+        new NodeRecords(dir).WriteDecision(new PodDecision(Uid, "default", name, branch, branch ? "SecurityGroupPolicy db selects it" : "no SecurityGroupPolicy selects it"));
+
+    private void Record() => new NodeRecords(dir).WritePod(new PodRecord
     {
-        api.Pods["default/web"] = Pod(null);
+        EniId = "eni-0aa", IfAddress = "0e:ee:16:bd:41:32", PrivateIp = "10.77.0.21", VlanId = 9, SubnetCidr = "10.77.0.0/24",
+        PodNamespace = "default", PodName = "web", PodUid = Uid,
+    });
+
+    private BranchSelector WithoutApi(PluginConfig config, Action<TimeSpan>? sleep = null) =>
+        new(config, Args, PluginLog.Silent()) { PodReaderFactory = _ => throw new InvalidOperationException("API touched"), Sleep = sleep ?? Thread.Sleep };
+
+    [Fact]
+    public void APodNothingSelectsIsDelegated()
+    {
+        api.Pods["default/web"] = Pod(null, labels: """{"role":"frontend"}""");
+        Policy("db", """ "podSelector":{"matchLabels":{"role":"backend"}} """);
 
         Assert.Null(Selector(Config()).Select());
-        Assert.Null(Selector(Config(kubeconfig: false)).Select());
+    }
+
+    [Fact]
+    public void APodAPolicySelectsIsNeverDelegatedButTryAgainLaterNamingThePolicy()
+    {
+        api.Pods["default/web"] = Pod(null, labels: """{"role":"backend"}""");
+        Policy("allow-db", """ "podSelector":{"matchLabels":{"role":"backend"}} """);
+
+        var e = Assert.Throws<CniException>(() => Selector(Config() with { AnnotationWaitSeconds = 1 }).Select());
+
+        Assert.Equal(CniErrorCode.TryAgainLater, e.Code);
+        Assert.Contains("SecurityGroupPolicy allow-db selects it", e.Message, StringComparison.Ordinal);
+        Assert.True(api.Requests > 1, "the selector waited, reading the pod again");
+    }
+
+    [Fact]
+    public void AServiceAccountSelectorSelectsThroughTheAccountsLabels()
+    {
+        api.Pods["default/web"] = Pod(null, serviceAccount: "db-client");
+        Policy("by-account", """ "serviceAccountSelector":{"matchLabels":{"db":"yes"}} """);
+        api.Objects["/api/v1/namespaces/default/serviceaccounts/db-client"] = """{"metadata":{"name":"db-client","namespace":"default","labels":{"db":"yes"}}}""";
+
+        var e = Assert.Throws<CniException>(() => Selector(Config() with { AnnotationWaitSeconds = 1 }).Select());
+        Assert.Equal(CniErrorCode.TryAgainLater, e.Code);
+        Assert.Contains("by-account", e.Message, StringComparison.Ordinal);
+
+        api.Objects["/api/v1/namespaces/default/serviceaccounts/db-client"] = """{"metadata":{"name":"db-client","namespace":"default","labels":{"db":"no"}}}""";
+        Assert.Null(Selector(Config()).Select());
+    }
+
+    [Fact]
+    public void ASelectedPodGetsItsBranchOnceTheAgentsRecordAppearsWhileWaiting()
+    {
+        api.Pods["default/web"] = Pod(null, labels: """{"role":"backend"}""");
+        Policy("allow-db", """ "podSelector":{} """);
+        var sleeps = 0;
+
+        var branch = Selector(Config(), _ =>
+        {
+            if (++sleeps == 2)
+            {
+                Record();
+            }
+        }).Select();
+
+        Assert.Equal(9, branch!.VlanId);
+    }
+
+    [Fact]
+    public void TheAgentsNoBranchDecisionDelegatesWithoutTheApi()
+    {
+        Decide(branch: false);
+
+        Assert.Null(WithoutApi(Config()).Select());
+        Assert.Null(WithoutApi(Config(kubeconfig: false)).Select());
+    }
+
+    [Fact]
+    public void TheAgentsBranchDecisionWaitsForTheRecordWithoutTheApi()
+    {
+        Decide(branch: true);
+        var sleeps = 0;
+
+        var branch = WithoutApi(Config(), _ =>
+        {
+            if (++sleeps == 3)
+            {
+                Record();
+            }
+        }).Select();
+
+        Assert.Equal(9, branch!.VlanId);
+    }
+
+    [Fact]
+    public void ABranchDecisionWithoutARecordInTimeIsTryAgainLaterWithItsReason()
+    {
+        Decide(branch: true);
+
+        var e = Assert.Throws<CniException>(() => WithoutApi(Config(kubeconfig: false) with { AnnotationWaitSeconds = 1 }).Select());
+
+        Assert.Equal(CniErrorCode.TryAgainLater, e.Code);
+        Assert.Contains("SecurityGroupPolicy db selects it", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ADecisionTurnedToNoBranchWhileWaitingDelegates()
+    {
+        Decide(branch: true);
+        var sleeps = 0;
+
+        Assert.Null(WithoutApi(Config(), _ =>
+        {
+            if (++sleeps == 2)
+            {
+                Decide(branch: false);
+            }
+        }).Select());
+    }
+
+    [Fact]
+    public void ADecisionNamingAnotherPodIsRefused()
+    {
+        Decide(branch: false, name: "other");
+
+        var e = Assert.Throws<CniException>(() => WithoutApi(Config()).Select());
+
+        Assert.Equal(CniErrorCode.BranchEniRefused, e.Code);
+    }
+
+    [Fact]
+    public void WithNoDecisionAndNoKubeconfigThePodIsTryAgainLaterNotDelegated()
+    {
+        var e = Assert.Throws<CniException>(() => WithoutApi(Config(kubeconfig: false)).Select());
+
+        Assert.Equal(CniErrorCode.TryAgainLater, e.Code);
+        Assert.Contains("not delegating", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
