@@ -133,6 +133,44 @@ public sealed class AgentLifecycleTests
         Assert.Null(await world.Kube.PodEniAnnotationAsync("app", "p"));
     }
 
+    [Fact]
+    public async Task Without_branch_enis_the_agent_still_records_which_pods_the_cni_may_delegate()
+    {
+        await using var world = await AgentWorld.CreateAsync(sandbox: o => o.Seed.Instances[0].InstanceType = "t3.medium");
+        await world.Kube.CreateSgpAsync("app", "db", $$$"""{"podSelector": {"matchLabels": {"role": "db"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+        var selected = await world.Kube.CreatePodAsync("app", "selected", AgentWorld.NodeName, "role=db");
+        var plain = await world.Kube.CreatePodAsync("app", "plain", AgentWorld.NodeName, "role=web");
+        var agent = world.StartAgent();
+
+        var branch = await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Records.ReadDecision(Uid(selected))), Wait, "decision for the selected pod");
+        var none = await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Records.ReadDecision(Uid(plain))), Wait, "decision for the plain pod");
+        Assert.True(branch.Branch);
+        Assert.Contains("SecurityGroupPolicy db selects it", branch.Reason, StringComparison.Ordinal);
+        Assert.Contains("t3.medium", branch.Reason, StringComparison.Ordinal);
+        Assert.False(none.Branch);
+
+        await world.Kube.DeletePodAsync("app", "plain");
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Records.ReadDecision(Uid(plain)) is null), Wait, "decision of the deleted pod removed");
+    }
+
+    [Fact]
+    public async Task With_pod_eni_disabled_every_pod_is_decided_and_a_selected_one_is_never_delegated()
+    {
+        await using var world = await AgentWorld.CreateAsync(configure: o => o with { EnablePodEni = false });
+        await world.Kube.CreateSgpAsync("app", "db", $$$"""{"podSelector": {"matchLabels": {"role": "db"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+        var plain = await world.Kube.CreatePodAsync("app", "plain", AgentWorld.NodeName, "role=web");
+        var agent = world.StartAgent();
+        Assert.False((await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Records.ReadDecision(Uid(plain))), Wait, "decision for the plain pod")).Branch);
+
+        // A policy created later selects a pod created later: recorded as needing a branch this node cannot give.
+        var selected = await world.Kube.CreatePodAsync("app", "selected", AgentWorld.NodeName, "role=db");
+        var branch = await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Records.ReadDecision(Uid(selected))), Wait, "decision for the selected pod");
+        Assert.True(branch.Branch);
+        Assert.Contains("ENABLE_POD_ENI", branch.Reason, StringComparison.Ordinal);
+    }
+
+    private static string Uid(System.Text.Json.Nodes.JsonNode pod) => pod["metadata"]!["uid"]!.GetValue<string>();
+
     internal static void Ip(string args)
     {
         using var p = Process.Start(new ProcessStartInfo("ip", args) { RedirectStandardError = true })!;

@@ -39,6 +39,42 @@ public sealed class AgentPolicyTests
         Assert.Equal(2, enis.Count(e => e.Description == "aws-k8s-branch-eni"));
     }
 
+    /// <summary>Issue 17's race seen from the agent: kubelet may run ADD before EC2 has given the pod its branch ENI, so
+    /// the agent writes a decision record for every pod of its node as soon as it sees it. A selected pod whose branch
+    /// EC2 cannot create yet is recorded as needing one (the CNI waits, then error 11); a pod nothing selects as delegated.</summary>
+    [Fact]
+    public async Task Every_pod_of_the_node_is_decided_before_its_branch_exists()
+    {
+        await using var world = await AgentWorld.CreateAsync();
+        await world.Kube.CreateServiceAccountAsync("app", "db-sa", "team=db");
+        await world.Kube.CreateSgpAsync("app", "by-pod", $$$"""{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+        await world.Kube.CreateSgpAsync("app", "by-account", $$$"""{"serviceAccountSelector": {"matchLabels": {"team": "db"}}, "securityGroups": {"groupIds": ["{{{RdsSg}}}"]}}""");
+        var agent = world.StartAgent();
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Reconciler is not null), Wait, "trunk ready");
+        world.Sandbox.Host.Admin.Faults = new FaultSettings
+        {
+            Actions = { ["CreateNetworkInterface"] = new ActionFault { ErrorRate = 1, ErrorCode = "InsufficientFreeAddressesInSubnet", HttpStatus = 400, Message = "no free addresses" } },
+        };
+
+        var byPod = await world.Kube.CreatePodAsync("app", "green", AgentWorld.NodeName, "role=green");
+        var byAccount = await world.Kube.CreatePodAsync("app", "worker", AgentWorld.NodeName, "role=worker", serviceAccount: "db-sa");
+        var plain = await world.Kube.CreatePodAsync("app", "red", AgentWorld.NodeName, "role=red");
+
+        PodDecision Decided(System.Text.Json.Nodes.JsonNode pod) => agent.Records.ReadDecision(pod["metadata"]!["uid"]!.GetValue<string>())!;
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(Decided(byPod) is not null && Decided(byAccount) is not null && Decided(plain) is not null), Wait, "three decisions");
+        Assert.Equal((true, "SecurityGroupPolicy by-pod selects it"), (Decided(byPod).Branch!.Value, Decided(byPod).Reason));
+        Assert.Equal((true, "SecurityGroupPolicy by-account selects it"), (Decided(byAccount).Branch!.Value, Decided(byAccount).Reason));
+        Assert.False(Decided(plain).Branch);
+        Assert.Null(await world.Kube.PodEniAnnotationAsync("app", "green"));
+
+        // EC2 recovers: the branch arrives (record, annotation); the decision stays until the pod is deleted.
+        world.Sandbox.Host.Admin.Faults = new FaultSettings();
+        await AgentWorld.EventuallyAsync(() => world.Kube.PodEniAnnotationAsync("app", "green"), TimeSpan.FromSeconds(60), "green annotated");
+        Assert.NotNull(agent.Records.ReadPod(byPod["metadata"]!["uid"]!.GetValue<string>()));
+        await world.Kube.DeletePodAsync("app", "red");
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(Decided(plain) is null), Wait, "decision of the deleted pod removed");
+    }
+
     [Fact]
     public async Task An_annotation_written_by_someone_else_is_replaced_by_the_agents_record()
     {
