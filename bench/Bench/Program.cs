@@ -19,6 +19,7 @@ internal static class Program
             ("start", StartupBench.Run),
             ("netlink", () => NetlinkBench.Run()),
             ("cni", BranchCniBench.Run),
+            ("delegate", DelegateBench.Run),
             ("agent", AgentBench.Run),
         };
         if (only is not null && write is not null)
