@@ -109,21 +109,35 @@ show kubectl apply -f "$demo/pods.yaml"
 # Polling goes straight to the API (curl): kubectl takes seconds per call under emulation.
 api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1"; }
 pod_eni() { api "/api/v1/namespaces/default/pods/$1" | jq -r '.metadata.annotations["vpc.amazonaws.com/pod-eni"] // empty'; }
-has_eni() { [ -n "$(pod_eni "$1")" ]; }
-# There is no admission webhook to give green a vpc.amazonaws.com/pod-eni request, so this kubelet starts green's
-# sandbox once the agent has allocated its branch (on EKS the CNI would wait for the resource instead).
-wait_for 60 "green's branch ENI (pod annotation)" has_eni green
-echo "  green's annotation: $(pod_eni green)"
-
-# Like containerd, this kubelet passes IgnoreUnknown=1 so plugins that do not know the K8S_* args accept them.
+# Like kubelet, this one creates each pod's sandbox as soon as the pod exists, before the agent has had time to
+# allocate green's branch ENI: the CNI must not hand green to the delegate (the node's security groups). It decides
+# from the agent's decision record, waits inside ADD for green's branch, and answers error 11 if it does not come in
+# time, upon which kubelet retries. Like containerd, it passes IgnoreUnknown=1 for the K8S_* args.
 driver() { "$bin/libcni-driver" "$@" -conflist "$conflist" -cni-path "$w/cni/bin:/usr/lib/cni" -cache-dir "$w/cache" -ifname eth0; }
-for pod in green red; do
+sandbox_add() {
+  local pod=$1 uid attempt
   uid=$(api "/api/v1/namespaces/default/pods/$pod" | jq -r .metadata.uid)
   ip netns add "$pod"
-  driver add -netns "/run/netns/$pod" -id "$pod-sandbox" -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$pod-sandbox;K8S_POD_UID=$uid" \
-    >"$w/log/cni-add-$pod.json" || fail "CNI ADD for $pod: $(cat "$w/log/cni-add-$pod.json")"
-  echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")"
+  for attempt in 1 2 3 4 5 6; do
+    if driver add -netns "/run/netns/$pod" -id "$pod-sandbox" -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$pod-sandbox;K8S_POD_UID=$uid" \
+      >"$w/log/cni-add-$pod.json" 2>"$w/log/cni-add-$pod.err"; then
+      return 0
+    fi
+    echo "  kubelet: CNI ADD $pod failed (attempt $attempt), retrying: $(cat "$w/log/cni-add-$pod.err")"
+    sleep 2
+  done
+  return 1
+}
+for pod in green red; do
+  sandbox_add "$pod" & eval "add_$pod=\$!"
 done
+wait "$add_green" || fail "CNI ADD for green: $(cat "$w/log/cni-add-green.err")"
+wait "$add_red" || fail "CNI ADD for red: $(cat "$w/log/cni-add-red.err")"
+for pod in green red; do
+  uid=$(api "/api/v1/namespaces/default/pods/$pod" | jq -r .metadata.uid)
+  echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")   (agent's decision: $(jq -c '{branch, reason}' "$w/state/decisions/$uid.json"))"
+done
+echo "  green's annotation: $(pod_eni green)"
 show ip -d -br link show type vlan
 show ip netns exec green ip -br addr show dev eth0
 
