@@ -140,6 +140,7 @@ internal static class AgentBench
             ["BRANCH_ENI_CNI_BIN_DIR"] = "",
             ["BRANCH_ENI_CNI_CONF_DIR"] = "",
             ["BRANCH_ENI_HEALTH_ADDRESS"] = health,
+            ["BRANCH_ENI_METRICS_ADDRESS"] = "",
             ["AWS_ACCESS_KEY_ID"] = "AKIDEXAMPLE",
             ["AWS_SECRET_ACCESS_KEY"] = "secret",
             ["AWS_VPC_K8S_CNI_LOGLEVEL"] = "info",

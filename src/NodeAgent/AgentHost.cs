@@ -44,7 +44,11 @@ internal static class AgentHost
             AgentOptions.TryParseLoopback(options.HealthAddress, out var endpoint);
             using var health = new HealthServer(endpoint, agent.Metrics, () => agent.Healthy, () => agent.NotReadyReason, log);
             health.Start();
-            var serving = health.RunAsync(cancellationToken);
+            using var scrape = options.MetricsAddress is { } address
+                ? new HealthServer(System.Net.IPEndPoint.Parse(address), agent.Metrics, () => agent.Healthy, () => agent.NotReadyReason, log) { MetricsOnly = true }
+                : null;
+            scrape?.Start();
+            var serving = Task.WhenAll(health.RunAsync(cancellationToken), scrape?.RunAsync(cancellationToken) ?? Task.CompletedTask);
             log.Information("branch-eni-agent starting on node {Node}", options.NodeName);
             try
             {

@@ -44,6 +44,9 @@ public sealed class AgentRun : IAsyncLifetime
 
     public Dictionary<string, HttpStatusCode> Probes { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The scrape address answered /metrics with the agent's series and nothing else (no /healthz there).</summary>
+    public bool MetricsScraped { get; private set; }
+
     public string? InstalledConflist { get; private set; }
 
     /// <summary>The file next to the agent executable that the agent must install (a stand-in unless a staged image
@@ -143,6 +146,8 @@ public sealed class AgentRun : IAsyncLifetime
         Env["AWS_SECRET_ACCESS_KEY"] = "sandbox";
         Env["BRANCH_ENI_NETNS"] = $"/run/netns/{_netns}";
         Env["BRANCH_ENI_HEALTH_ADDRESS"] = $"127.0.0.1:{FreePort()}";
+        // The DaemonSet's scrape address is every address of the node; here, test traffic stays on loopback.
+        Env["BRANCH_ENI_METRICS_ADDRESS"] = $"127.0.0.1:{FreePort()}";
         Env["BRANCH_ENI_COOLDOWN_SECONDS"] = "30";
     }
 
@@ -182,6 +187,10 @@ public sealed class AgentRun : IAsyncLifetime
             await EventuallyAsync(async () => (await health.GetAsync(path)).StatusCode == HttpStatusCode.OK ? "" : null, $"{probe} {path} answering 200");
             Probes[probe] = HttpStatusCode.OK;
         }
+
+        using var scrape = new HttpClient { BaseAddress = new Uri($"http://{Env["BRANCH_ENI_METRICS_ADDRESS"]}"), Timeout = TimeSpan.FromSeconds(5) };
+        MetricsScraped = (await scrape.GetStringAsync("/metrics")).Contains("branch_eni_", StringComparison.Ordinal)
+            && (await scrape.GetAsync("/healthz")).StatusCode == HttpStatusCode.NotFound;
 
         var conflist = Path.Combine(Env["BRANCH_ENI_CNI_CONF_DIR"], "05-branch-eni.conflist");
         InstalledConflist = await EventuallyAsync(() => File.Exists(conflist) ? File.ReadAllText(conflist) : null, "conflist installed");

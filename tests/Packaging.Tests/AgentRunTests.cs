@@ -61,6 +61,7 @@ public sealed class AgentRunTests(AgentRun run) : IClassFixture<AgentRun>
     {
         Assert.Equal(HttpStatusCode.OK, run.Probes["readinessProbe"]);
         Assert.Equal(HttpStatusCode.OK, run.Probes["livenessProbe"]);
+        Assert.True(run.MetricsScraped, "the metrics address did not serve /metrics alone");
         Assert.True(run.ExitedWithinGrace, run.AgentLog);
     }
 }

@@ -29,6 +29,7 @@ internal static class AgentCommandLine
         ("--ec2-burst", "BRANCH_ENI_EC2_BURST", false, "Node-wide EC2 call burst (with --ec2-qps)."),
         ("--instance-limits-file", "BRANCH_ENI_INSTANCE_LIMITS_FILE", false, "JSON merged over the built-in instance limits table."),
         ("--health-address", "BRANCH_ENI_HEALTH_ADDRESS", false, "Loopback host:port for /healthz, /readyz, /metrics."),
+        ("--metrics-address", "BRANCH_ENI_METRICS_ADDRESS", false, "host:port serving only /metrics for scraping (default 0.0.0.0:61678; empty: off)."),
         ("--workers", "BRANCH_ENI_WORKERS", false, "Pods provisioned in parallel (default 8)."),
         ("--cni-bin-dir", "BRANCH_ENI_CNI_BIN_DIR", false, "Host CNI binary directory (default /opt/cni/bin; empty: do not install)."),
         ("--cni-conf-dir", "BRANCH_ENI_CNI_CONF_DIR", false, "Host CNI config directory (default /etc/cni/net.d; empty: do not install)."),

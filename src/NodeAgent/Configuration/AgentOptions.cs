@@ -63,6 +63,10 @@ internal sealed record AgentOptions
     /// <summary>BRANCH_ENI_HEALTH_ADDRESS: loopback host:port for /healthz, /readyz and /metrics.</summary>
     public string HealthAddress { get; init; } = "127.0.0.1:61680";
 
+    /// <summary>BRANCH_ENI_METRICS_ADDRESS: host:port serving only /metrics, for Prometheus to scrape (aws-node's
+    /// 61678 on every address by default); set but empty: off.</summary>
+    public string? MetricsAddress { get; init; } = "0.0.0.0:61678";
+
     public int Workers { get; init; } = 8;
 
     /// <summary>BRANCH_ENI_CNI_BIN_DIR / _CONF_DIR: where the CNI binary and conflist go once healthy; unset conf dir: no install.</summary>
@@ -118,6 +122,7 @@ internal sealed record AgentOptions
             Ec2Burst = Int(env, "BRANCH_ENI_EC2_BURST"),
             InstanceLimitsFile = NonEmpty(env("BRANCH_ENI_INSTANCE_LIMITS_FILE")),
             HealthAddress = NonEmpty(env("BRANCH_ENI_HEALTH_ADDRESS")) ?? o.HealthAddress,
+            MetricsAddress = EnvOrDefault(env, "BRANCH_ENI_METRICS_ADDRESS", o.MetricsAddress),
             Workers = Int(env, "BRANCH_ENI_WORKERS") ?? o.Workers,
             CniBinDir = EnvOrDefault(env, "BRANCH_ENI_CNI_BIN_DIR", o.CniBinDir),
             CniConfDir = EnvOrDefault(env, "BRANCH_ENI_CNI_CONF_DIR", o.CniConfDir),
@@ -164,6 +169,11 @@ internal sealed record AgentOptions
         if (!TryParseLoopback(HealthAddress, out _))
         {
             problems.Add($"BRANCH_ENI_HEALTH_ADDRESS (--health-address) '{HealthAddress}' is not a loopback host:port such as 127.0.0.1:61680");
+        }
+
+        if (MetricsAddress is not null && (!System.Net.IPEndPoint.TryParse(MetricsAddress, out var metrics) || metrics.Port == 0))
+        {
+            problems.Add($"BRANCH_ENI_METRICS_ADDRESS (--metrics-address) '{MetricsAddress}' is not a host:port such as 0.0.0.0:61678 (empty: off)");
         }
 
         return problems;

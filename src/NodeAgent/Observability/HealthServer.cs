@@ -6,17 +6,22 @@ namespace BranchEni.Agent.Observability;
 
 /// <summary>
 /// /healthz (the process and its loops are alive), /readyz (trunk ready and informers synced), /metrics (Prometheus
-/// text) on a loopback address. HttpListener keeps the agent off ASP.NET (smaller, faster start, lower RSS).
+/// text) on a loopback address; with <see cref="MetricsOnly"/>, just /metrics (the scrape address, reachable from the
+/// cluster: probes stay on loopback). HttpListener keeps the agent off ASP.NET (smaller, faster start, lower RSS).
 /// </summary>
 internal sealed class HealthServer(IPEndPoint endpoint, AgentMetrics metrics, Func<bool> healthy, Func<string?> notReadyReason, ILogger log) : IDisposable
 {
     private readonly HttpListener _listener = new();
 
+    public bool MetricsOnly { get; init; }
+
     public void Start()
     {
-        _listener.Prefixes.Add($"http://{endpoint}/");
+        // HttpListener takes "*" for every address; an IPv4/IPv6 literal binds just that one.
+        var host = endpoint.Address.Equals(IPAddress.Any) || endpoint.Address.Equals(IPAddress.IPv6Any) ? "*" : endpoint.ToString();
+        _listener.Prefixes.Add(host == "*" ? $"http://*:{endpoint.Port}/" : $"http://{host}/");
         _listener.Start();
-        log.Information("Serving /healthz, /readyz, /metrics on http://{Endpoint}/", endpoint.ToString());
+        log.Information(MetricsOnly ? "Serving /metrics on http://{Endpoint}/" : "Serving /healthz, /readyz, /metrics on http://{Endpoint}/", endpoint.ToString());
     }
 
     public async Task RunAsync(CancellationToken ct)
@@ -47,7 +52,8 @@ internal sealed class HealthServer(IPEndPoint endpoint, AgentMetrics metrics, Fu
 
     private void Answer(HttpListenerContext context)
     {
-        var (status, body, type) = context.Request.Url?.AbsolutePath switch
+        var path = context.Request.Url?.AbsolutePath;
+        var (status, body, type) = (MetricsOnly && path != "/metrics" ? null : path) switch
         {
             "/healthz" => healthy() ? (200, "ok\n", "text/plain") : (503, "unhealthy\n", "text/plain"),
             "/readyz" => notReadyReason() is { } why ? (503, why + "\n", "text/plain") : (200, "ready\n", "text/plain"),

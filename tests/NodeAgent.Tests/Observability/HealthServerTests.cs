@@ -7,6 +7,24 @@ namespace BranchEni.Agent.Tests.Observability;
 public sealed class HealthServerTests
 {
     [Fact]
+    public async Task The_scrape_address_serves_metrics_and_nothing_else()
+    {
+        var port = FreePort();
+        using var server = new HealthServer(new IPEndPoint(IPAddress.Loopback, port), new AgentMetrics { BranchesInUse = () => 2, FreeVlans = () => 7 },
+            () => true, () => null, Serilog.Core.Logger.None) { MetricsOnly = true };
+        server.Start();
+        using var stop = new CancellationTokenSource();
+        var run = server.RunAsync(stop.Token);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
+
+        Assert.Contains("branch_eni_branches_in_use 2\n", await http.GetStringAsync("metrics"), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("readyz")).StatusCode);
+        await stop.CancelAsync();
+        await run;
+    }
+
+    [Fact]
     public async Task Serves_health_readiness_and_prometheus_metrics_on_loopback()
     {
         var port = FreePort();
