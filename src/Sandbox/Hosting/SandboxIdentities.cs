@@ -40,12 +40,28 @@ public sealed class SandboxIdentities
         All.FirstOrDefault(i => i.Context == context) ?? throw new ArgumentException($"the sandbox has no context '{context}' (admin, agent, user)", nameof(context));
 
     /// <summary>
-    /// The identity behind an Authorization header. No token, or a token the sandbox did not issue, is admin: the
-    /// sandbox listens on loopback only, and in-process tests and hand-written kubeconfigs (tests/Packaging.Tests)
-    /// call it without one of its tokens. A real API server would answer 401.
+    /// Who a request is. Impersonation headers first (Impersonate-User, -Group, -Uid), as the API server honours them:
+    /// kubectl does not send a bearer token over plain http, so each non-admin context also names its identity with
+    /// as/as-groups/as-uid, which kubectl sends as those headers. Then the bearer token. No token, or a token the
+    /// sandbox did not issue, is admin: the sandbox listens on loopback only, and in-process tests and hand-written
+    /// kubeconfigs (tests/Packaging.Tests) call it without one of its tokens; a real API server would answer 401.
+    /// Nothing is authorized (no RBAC): any caller may impersonate.
     /// </summary>
-    internal SandboxIdentity Resolve(string? authorization)
+    internal SandboxIdentity Resolve(string? authorization, string? impersonateUser, IReadOnlyList<string> impersonateGroups, string? impersonateUid)
     {
+        if (impersonateUser is { Length: > 0 })
+        {
+            var known = All.FirstOrDefault(i => i.UserName == impersonateUser);
+            var groups = impersonateGroups.Count > 0 ? impersonateGroups.ToList() : known?.Groups.ToList() ?? [];
+            if (!groups.Contains("system:authenticated"))
+            {
+                // The API server adds it to every impersonated user but system:anonymous.
+                groups.Add("system:authenticated");
+            }
+
+            return new SandboxIdentity(known?.Context ?? "impersonated", impersonateUser, impersonateUid is { Length: > 0 } ? impersonateUid : null, groups, "");
+        }
+
         const string Bearer = "Bearer ";
         if (authorization is not null && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
         {

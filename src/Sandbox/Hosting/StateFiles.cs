@@ -45,7 +45,7 @@ internal static class StateFiles
             - name: {i.Context}
               user:
                 token: {i.Token}
-
+            {Impersonation(identities, i)}
             """));
         var contexts = string.Concat(identities.All.Select(i => $"""
             - name: {i.Context}
@@ -68,6 +68,32 @@ internal static class StateFiles
             preferences: {"{}"}
 
             """;
+    }
+
+    /// <summary>
+    /// kubectl withholds bearer tokens from plain-http servers, so a context other than admin also says who it is as
+    /// impersonation (as, as-groups, as-uid), which kubectl does send; KubernetesClient sends the token.
+    /// </summary>
+    private static string Impersonation(SandboxIdentities identities, SandboxIdentity identity)
+    {
+        if (identity == identities.Admin)
+        {
+            return "";
+        }
+
+        var text = new System.Text.StringBuilder();
+        text.Append($"    as: {identity.UserName}\n    as-groups:\n");
+        foreach (var group in identity.Groups)
+        {
+            text.Append($"    - {group}\n");
+        }
+
+        if (identity.Uid is { } uid)
+        {
+            text.Append($"    as-uid: {uid}\n");
+        }
+
+        return text.ToString();
     }
 
     private static string Origin(Uri uri) => uri.GetLeftPart(UriPartial.Authority);

@@ -83,8 +83,14 @@ internal sealed partial class KubernetesService
         var response = context.Response;
         return new AdmissionAttributes(
             operation, api.Type, api.Subresource, api.Type.Namespaced ? api.Namespace : null, api.Name ?? Meta.Name(obj), obj, old,
-            identities.Resolve(context.Request.Headers.Authorization), dryRun, options, warning => response.Headers.Append("Warning", WarningHeader(warning)));
+            User(context.Request), dryRun, options, warning => response.Headers.Append("Warning", WarningHeader(warning)));
     }
+
+    private Hosting.SandboxIdentity User(HttpRequest request) => identities.Resolve(
+        request.Headers.Authorization,
+        request.Headers["Impersonate-User"],
+        request.Headers["Impersonate-Group"].OfType<string>().ToList(),
+        request.Headers["Impersonate-Uid"]);
 
     /// <summary>RFC 7234 warn-code 299 with agent "-", as the API server sends webhook warnings; kubectl prints "Warning: TEXT".</summary>
     private static string WarningHeader(string text)

@@ -163,7 +163,8 @@ internal static class WebhookConfigurations
             var where = $"{at}.rules[{j}]";
             foreach (var list in new[] { "operations", "apiGroups", "apiVersions", "resources" })
             {
-                if (rule[list] is not JsonArray { Count: > 0 } items || items.Any(i => Meta.Str(i) is not { Length: > 0 }))
+                // "" in apiGroups is the core group; every other entry must say something.
+                if (rule[list] is not JsonArray { Count: > 0 } items || items.Any(i => Meta.Str(i) is not { } text || (text.Length == 0 && list != "apiGroups")))
                 {
                     return $"{where}.{list}: Required value";
                 }
