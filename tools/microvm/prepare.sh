@@ -1,19 +1,27 @@
 #!/usr/bin/env bash
 # Builds the micro-VM kit once and caches it: a Debian kernel (real 802.1Q, nftables), the modules the tests need
 # in load order, and a busybox initramfs whose /init mounts this machine's root read-only over 9p and runs a job.
-# Re-running with a kit present does nothing. Needs: apt-get (for `apt-get download`), dpkg-deb, busybox-static,
+# Re-running with a kit present does nothing. Creates every folder it uses (the cache's parents too), so it works
+# on a machine that never ran it. Needs: apt-get (for `apt-get download`), dpkg-deb, busybox-static,
 # cpio, kmod (depmod), qemu-system-x86 — tools/install-prereqs.sh installs them.
 set -euo pipefail
 
-cache=${BRANCH_ENI_VM_CACHE:-/var/cache/branch-eni/vm}
+cache=${BRANCH_ENI_VM_CACHE:-${BRANCH_ENI_CACHE:-/var/cache/branch-eni}/vm}
 kit="$cache/kit"
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The initramfs embeds init.sh: a changed init means a new kit.
 stamp="$(sha256sum "$here/init.sh" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16)"
 
-if [ -f "$kit/ready" ] && [ "$(cat "$kit/ready")" = "$stamp" ]; then
-  exit 0
-fi
+kit_ready() { [ -f "$kit/ready" ] && [ "$(cat "$kit/ready")" = "$stamp" ]; }
+kit_ready && exit 0
+
+# The work folder, the lock and the new kit all live beside $cache, whose parents a fresh machine does not have
+# (mktemp does not make them: issue 16).
+mkdir -p "$(dirname "$cache")"
+# One builder at a time: test.sh and demo.sh of two checkouts may start together; the second finds the kit ready.
+exec {lock_fd}>"$cache.lock"
+flock "$lock_fd"
+kit_ready && exit 0
 
 # Modules wanted inside the VM; their dependencies are resolved through depmod, so the list names only leaves.
 # crc32c_generic first: libcrc32c only soft-depends on it, which modules.dep does not record.

@@ -9,7 +9,7 @@ set -euo pipefail
 
 job=$(cd "${1:?usage: run.sh JOBDIR [TIMEOUT_SECONDS]}" && pwd)
 timeout_s=${2:-300}
-kit=${BRANCH_ENI_VM_CACHE:-/var/cache/branch-eni/vm}/kit
+kit=${BRANCH_ENI_VM_CACHE:-${BRANCH_ENI_CACHE:-/var/cache/branch-eni}/vm}/kit
 if [ ! -f "$kit/ready" ]; then
   echo "microvm: no kit in $kit; run tools/microvm/prepare.sh" >&2
   exit 125
@@ -20,10 +20,14 @@ rm -f "$job/rc" "$job/stdout" "$job/stderr" "$job/console.log" "$job/modules-fai
 # At most BRANCH_ENI_VM_SLOTS VMs at once machine-wide (default 2, one per core): test projects run in parallel, and
 # TCG guests starved of CPU miss their timeouts. The job's timeout starts once it holds a slot.
 slots=${BRANCH_ENI_VM_SLOTS:-2}
+# /var/lock is a link to /run/lock, which systemd-tmpfiles makes at boot; a container or a minimal machine may not
+# have it (issue 16: nothing we rely on may be assumed to exist).
+locks=$(readlink -f /var/lock)
+mkdir -p "$locks"
 waited=0
 while :; do
   for ((i = 0; i < slots; i++)); do
-    exec {slot_fd}>"/var/lock/branch-eni-vm.slot$i"
+    exec {slot_fd}>"$locks/branch-eni-vm.slot$i"
     if flock -n "$slot_fd"; then break 2; fi
     exec {slot_fd}>&-
   done
