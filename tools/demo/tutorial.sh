@@ -107,7 +107,7 @@ show kubectl apply -f "$demo/security-group-policy.yaml"
 show kubectl get sgp -o wide
 show kubectl apply -f "$demo/pods.yaml"
 # Polling goes straight to the API (curl): kubectl takes seconds per call under emulation.
-api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1"; }
+api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1" "${@:2}"; }
 pod_eni() { api "/api/v1/namespaces/default/pods/$1" | jq -r '.metadata.annotations["vpc.amazonaws.com/pod-eni"] // empty'; }
 has_eni() { [ -n "$(pod_eni "$1")" ]; }
 # There is no admission webhook to give green a vpc.amazonaws.com/pod-eni request, so this kubelet starts green's
@@ -123,7 +123,13 @@ for pod in green red; do
   driver add -netns "/run/netns/$pod" -id "$pod-sandbox" -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$pod-sandbox;K8S_POD_UID=$uid" \
     >"$w/log/cni-add-$pod.json" || fail "CNI ADD for $pod: $(cat "$w/log/cni-add-$pod.json")"
   echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")"
+  # As kubelet does once the sandbox is up: report the pod running at its address (READY, STATUS and IP below).
+  api "/api/v1/namespaces/default/pods/$pod" | jq -c --arg ip "$(jq -r '.ips[0].address | sub("/.*"; "")' "$w/log/cni-add-$pod.json")" \
+    --arg now "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{status: {phase: "Running", podIP: $ip, podIPs: [{ip: $ip}], containerStatuses:
+      [.spec.containers[] | {name, image, imageID: "", ready: true, started: true, restartCount: 0, state: {running: {startedAt: $now}}}]}}' \
+    | api "/api/v1/namespaces/default/pods/$pod/status" -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary @- >/dev/null
 done
+show kubectl get pods -o wide
 show ip -d -br link show type vlan
 show ip netns exec green ip -br addr show dev eth0
 
