@@ -34,7 +34,7 @@ ln -sf "$PWD/artifacts/bin/branch-eni" "$PWD/artifacts/agent/branch-eni-agent" a
 
 # The database's data directory, made once natively (initdb is slow under emulation) and packed in one file, which
 # the VM unpacks in a second (copying ~1,000 small files over 9p takes far longer).
-pg_template=/var/cache/branch-eni/demo/pgdata.tar
+pg_template=${BRANCH_ENI_CACHE:-/var/cache/branch-eni}/demo/pgdata.tar
 if [ ! -s "$pg_template" ]; then
   step "initdb for the demo's PostgreSQL (once)"
   pg_dir=$(mktemp -d /var/tmp/branch-eni-pg.XXXXXX)

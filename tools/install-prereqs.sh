@@ -7,7 +7,7 @@ set -euo pipefail
 declare -A need=(
   [qemu-system-x86_64]=qemu-system-x86 [busybox]=busybox-static [cpio]=cpio [ip]=iproute2 [nft]=nftables
   [depmod]=kmod [strace]=strace [clang]=clang [dpkg-deb]=dpkg [gzip]=gzip [ping]=iputils-ping [go]=golang-go [kubectl]=kubernetes-client
-  [jq]=jq [curl]=curl [nsenter]=util-linux [runuser]=util-linux [psql]=postgresql-client
+  [xz]=xz-utils [jq]=jq [curl]=curl [nsenter]=util-linux [runuser]=util-linux [psql]=postgresql-client
 )
 # files -> package (plugins and headers have no command on PATH)
 declare -A need_files=(

@@ -28,6 +28,16 @@ public sealed class CrdTests
     }
 
     [Fact]
+    public void Kubectl_get_prints_the_eks_security_group_column_and_the_age()
+    {
+        // EKS's CRD prints Security-Group-Ids; the age is ours (a CRD that declares columns gets no default Age).
+        // The sandbox serves its Tables from this same file (src/Sandbox/Kubernetes/Tables/CustomResourceColumns.cs).
+        var columns = Crd["spec"]!["versions"]![0]!["additionalPrinterColumns"]!.AsArray()
+            .Select(c => (c!["name"]!.GetValue<string>(), c["type"]!.GetValue<string>(), c["jsonPath"]!.GetValue<string>()));
+        Assert.Equal([("Security-Group-Ids", "string", ".spec.securityGroups.groupIds"), ("Age", "date", ".metadata.creationTimestamp")], columns);
+    }
+
+    [Fact]
     public void Both_selectors_are_label_selectors_and_group_ids_need_at_least_one()
     {
         Assert.Equal(["podSelector", "securityGroups", "serviceAccountSelector"], Spec["properties"]!.AsObject().Select(p => p.Key).Order());

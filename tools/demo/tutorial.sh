@@ -107,7 +107,7 @@ show kubectl apply -f "$demo/security-group-policy.yaml"
 show kubectl get sgp -o wide
 show kubectl apply -f "$demo/pods.yaml"
 # Polling goes straight to the API (curl): kubectl takes seconds per call under emulation.
-api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2; exit}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1"; }
+api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2; exit}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1" "${@:2}"; }
 pod_eni() { api "/api/v1/namespaces/default/pods/$1" | jq -r '.metadata.annotations["vpc.amazonaws.com/pod-eni"] // empty'; }
 # Like kubelet, this one creates each pod's sandbox as soon as the pod exists, before the agent has had time to
 # allocate green's branch ENI: the CNI must not hand green to the delegate (the node's security groups). It decides
@@ -136,8 +136,14 @@ wait "$add_red" || fail "CNI ADD for red: $(cat "$w/log/cni-add-red.err")"
 for pod in green red; do
   uid=$(api "/api/v1/namespaces/default/pods/$pod" | jq -r .metadata.uid)
   echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")   (agent's decision: $(jq -c '{branch, reason}' "$w/state/decisions/$uid.json"))"
+  # As kubelet does once the sandbox is up: report the pod running at its address (READY, STATUS and IP below).
+  api "/api/v1/namespaces/default/pods/$pod" | jq -c --arg ip "$(jq -r '.ips[0].address | sub("/.*"; "")' "$w/log/cni-add-$pod.json")" \
+    --arg now "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{status: {phase: "Running", podIP: $ip, podIPs: [{ip: $ip}], containerStatuses:
+      [.spec.containers[] | {name, image, imageID: "", ready: true, started: true, restartCount: 0, state: {running: {startedAt: $now}}}]}}' \
+    | api "/api/v1/namespaces/default/pods/$pod/status" -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary @- >/dev/null
 done
 echo "  green's annotation: $(pod_eni green)"
+show kubectl get pods -o wide
 show ip -d -br link show type vlan
 show ip netns exec green ip -br addr show dev eth0
 

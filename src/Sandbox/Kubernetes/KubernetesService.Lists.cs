@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using BranchEni.Sandbox.Kubernetes.Tables;
 using Microsoft.AspNetCore.Http;
 
 namespace BranchEni.Sandbox.Kubernetes;
@@ -47,6 +48,8 @@ internal sealed partial class KubernetesService
         var from = ParseLong(request.Query["resourceVersion"], "resourceVersion");
         var bookmarks = request.Query["allowWatchBookmarks"].ToString() is "true" or "1";
         var timeout = ParseLong(request.Query["timeoutSeconds"], "timeoutSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromMinutes(30);
+        // kubectl get --watch asks for Tables: each event's object is then a one-row Table of that object.
+        var table = TableRequest.From(request);
         var (watcher, initial) = store.Watch(api.Type, api.Namespace, from, matches);
         try
         {
@@ -56,11 +59,11 @@ internal sealed partial class KubernetesService
             deadline.CancelAfter(timeout);
             foreach (var e in initial)
             {
-                await WriteEventAsync(context, e.Type, e.Object).ConfigureAwait(false);
+                await WriteEventAsync(context, e.Type, Shape(api.Type, e, table)).ConfigureAwait(false);
             }
 
             await context.Response.Body.FlushAsync(context.RequestAborted).ConfigureAwait(false);
-            await PumpAsync(context, api.Type, watcher, bookmarks, deadline.Token).ConfigureAwait(false);
+            await PumpAsync(context, api.Type, watcher, bookmarks, table, deadline.Token).ConfigureAwait(false);
         }
         finally
         {
@@ -68,7 +71,7 @@ internal sealed partial class KubernetesService
         }
     }
 
-    private async Task PumpAsync(HttpContext context, ResourceType type, Watcher watcher, bool bookmarks, CancellationToken deadline)
+    private async Task PumpAsync(HttpContext context, ResourceType type, Watcher watcher, bool bookmarks, TableRequest? table, CancellationToken deadline)
     {
         var reader = watcher.Events.Reader;
         while (!deadline.IsCancellationRequested)
@@ -84,7 +87,7 @@ internal sealed partial class KubernetesService
 
                 while (reader.TryRead(out var e))
                 {
-                    await WriteEventAsync(context, e.Type, e.Object).ConfigureAwait(false);
+                    await WriteEventAsync(context, e.Type, Shape(type, e, table)).ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException) when (!deadline.IsCancellationRequested)
@@ -110,6 +113,10 @@ internal sealed partial class KubernetesService
             await context.Response.Body.FlushAsync(CancellationToken.None).ConfigureAwait(false);
         }
     }
+
+    /// <summary>An object event as the watch asked for it; an ERROR event's Status stays a Status.</summary>
+    private static JsonObject Shape(ResourceType type, WatchEvent e, TableRequest? table) =>
+        table is null || e.Type is not ("ADDED" or "MODIFIED" or "DELETED") ? e.Object : TableConverter.FromObject(type, e.Object, table, DateTime.UtcNow);
 
     private static async Task WriteEventAsync(HttpContext context, string type, JsonObject obj)
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using BranchEni.Sandbox.Kubernetes.Tables;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -150,6 +151,14 @@ internal sealed partial class KubernetesService(
                 break;
             default:
                 throw new KubeException(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({request.Method})");
+        }
+
+        if (request.Method == "GET" && api.Subresource is null && TableRequest.From(request) is { } table)
+        {
+            // kubectl get asks for server-side printing; the columns are the type's, as a real API server's.
+            result = api.Name is null
+                ? TableConverter.FromList(api.Type, result, table, DateTime.UtcNow)
+                : TableConverter.FromObject(api.Type, result, table, DateTime.UtcNow);
         }
 
         await WriteAsync(context, code, result).ConfigureAwait(false);
