@@ -185,7 +185,7 @@ branches() { curl -sf "$admin/ec2/state" | jq '[.networkInterfaces[] | select(.i
 no_branches() { [ "$(branches)" = 0 ]; }
 wait_for 120 "the branch ENI to be deleted from EC2" no_branches
 echo "  branch ENIs left in EC2: $(branches)"
-leftovers=$( { ip -d -br link show type vlan; ip rule | grep -E '^(10|512|1536):'; ip route show table all | grep -E 'table (1[0-9][0-9]|[2-9][0-9][0-9]|[0-9]{4})\b'; ls "$w/state/pods" "$w/state/decisions" 2>/dev/null; } || true)
+leftovers=$( { ip -d -br link show type vlan; ip rule | grep -E '^(10|512|1536):'; ip route show table all | grep -E 'table (1[0-9][0-9]|[2-9][0-9][0-9]|[0-9]{4})\b'; find "$w/state/pods" "$w/state/decisions" -type f 2>/dev/null; } || true)
 [ -z "$leftovers" ] || fail "left in the node's kernel or records: $leftovers"
 wait_for 10 "the fabric to remove the VLAN sub-interface" sh -c "! ip -n vpc -br link show type vlan | grep -q ."
 echo "  node kernel: no VLAN links, no pod rules or tables, no records; VPC: no VLAN sub-interfaces"
