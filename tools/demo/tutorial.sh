@@ -107,7 +107,7 @@ show kubectl apply -f "$demo/security-group-policy.yaml"
 show kubectl get sgp -o wide
 show kubectl apply -f "$demo/pods.yaml"
 # Polling goes straight to the API (curl): kubectl takes seconds per call under emulation.
-api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1"; }
+api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2; exit}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1"; }
 pod_eni() { api "/api/v1/namespaces/default/pods/$1" | jq -r '.metadata.annotations["vpc.amazonaws.com/pod-eni"] // empty'; }
 has_eni() { [ -n "$(pod_eni "$1")" ]; }
 # There is no admission webhook to give green a vpc.amazonaws.com/pod-eni request, so this kubelet starts green's

@@ -5,6 +5,7 @@ using BranchEni.Sandbox.Ec2.Model;
 using BranchEni.Sandbox.Ec2.Throttling;
 using BranchEni.Sandbox.Imds;
 using BranchEni.Sandbox.Kubernetes;
+using BranchEni.Sandbox.Kubernetes.Admission;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -26,21 +27,32 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
     private readonly string? _stateDirectory;
     private int _stopped;
 
-    private SandboxHost(List<WebApplication> apps, SandboxEndpoints endpoints, SandboxAdmin admin, KubernetesStore kubernetes, string? stateDirectory)
+    private SandboxHost(
+        List<WebApplication> apps, SandboxEndpoints endpoints, SandboxAdmin admin, KubernetesStore kubernetes, SandboxIdentities identities, string? stateDirectory)
     {
         _apps = apps;
         Endpoints = endpoints;
         Admin = admin;
         Kubernetes = kubernetes;
+        Identities = identities;
         _stateDirectory = stateDirectory;
     }
 
     public SandboxEndpoints Endpoints { get; }
 
+    /// <summary>The API server's users (admin, agent, user) with their bearer tokens; see <see cref="Kubeconfig"/>.</summary>
+    public SandboxIdentities Identities { get; }
+
     /// <summary>Faults, throttling, latency, call counts, EC2 snapshot, instances at runtime.</summary>
     public SandboxAdmin Admin { get; }
 
     internal KubernetesStore Kubernetes { get; }
+
+    /// <summary>
+    /// The kubeconfig text (the same as DIR/kubeconfig) with <paramref name="context"/> as its current context, for a
+    /// client acting as that identity: write it to a file for kubectl or KubernetesClient's BuildConfigFromConfigFile.
+    /// </summary>
+    public string Kubeconfig(string context = SandboxIdentities.AdminContext) => StateFiles.Kubeconfig(Endpoints.Kubernetes, Identities, context);
 
     /// <summary>Starts every listener, then (when a state directory is set) writes endpoints.json and kubeconfig.</summary>
     public static async Task<SandboxHost> StartAsync(SandboxOptions? options = null, CancellationToken cancellationToken = default)
@@ -63,6 +75,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
                     : (instance.InstanceType, instance.AvailabilityZone, state.Eni(instance.PrimaryEniId).PrivateIp.ToString());
             }
         });
+        var identities = new SandboxIdentities();
         var apps = new List<WebApplication>();
         try
         {
@@ -75,7 +88,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
             var imds = new ImdsService(state);
             Build(apps, _ => { }).Run(imds.HandleAsync);
 
-            var kubeApp = Build(apps, s => s.AddSingleton(kubernetes).AddSingleton<KubernetesService>());
+            var kubeApp = Build(apps, s => s.AddSingleton(kubernetes).AddSingleton(identities).AddSingleton<AdmissionWebhooks>().AddSingleton<KubernetesService>());
             kubeApp.Run(kubeApp.Services.GetRequiredService<KubernetesService>().HandleAsync);
 
             var admin = new SandboxAdmin(state, ec2, throttle, kubernetes) { Latency = options.Latency, Faults = options.Faults };
@@ -90,10 +103,10 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
             var endpoints = new SandboxEndpoints(urls[0], urls[1], urls[2], urls[3]);
             if (options.StateDirectory is { } stateDirectory)
             {
-                StateFiles.Write(stateDirectory, endpoints);
+                StateFiles.Write(stateDirectory, endpoints, identities);
             }
 
-            return new SandboxHost(apps, endpoints, admin, kubernetes, options.StateDirectory);
+            return new SandboxHost(apps, endpoints, admin, kubernetes, identities, options.StateDirectory);
         }
         catch
         {

@@ -12,12 +12,11 @@ internal static class StateFiles
 {
     public const string EndpointsFile = "endpoints.json";
     public const string KubeconfigFile = "kubeconfig";
-    public const string Token = "branch-eni-sandbox";
 
-    public static void Write(string directory, SandboxEndpoints endpoints)
+    public static void Write(string directory, SandboxEndpoints endpoints, SandboxIdentities identities)
     {
         Directory.CreateDirectory(directory);
-        WriteAtomically(Path.Combine(directory, KubeconfigFile), Kubeconfig(endpoints.Kubernetes));
+        WriteAtomically(Path.Combine(directory, KubeconfigFile), Kubeconfig(endpoints.Kubernetes, identities, SandboxIdentities.AdminContext));
         var json = JsonSerializer.Serialize(
             new EndpointsDocument
             {
@@ -36,28 +35,66 @@ internal static class StateFiles
         File.Delete(Path.Combine(directory, EndpointsFile));
     }
 
-    public static string Kubeconfig(Uri server) =>
-        $"""
-        apiVersion: v1
-        kind: Config
-        clusters:
-        - name: branch-eni-sandbox
-          cluster:
-            server: {Origin(server)}
-        users:
-        - name: branch-eni-sandbox
-          user:
-            token: {Token}
-        contexts:
-        - name: branch-eni-sandbox
-          context:
-            cluster: branch-eni-sandbox
-            user: branch-eni-sandbox
-            namespace: default
-        current-context: branch-eni-sandbox
-        preferences: {"{}"}
+    /// <summary>
+    /// One cluster, and per identity a user (its bearer token) and a context of the same name. Admin's user comes first:
+    /// tools/demo/tutorial.sh takes the first token in the file for its curl calls.
+    /// </summary>
+    public static string Kubeconfig(Uri server, SandboxIdentities identities, string currentContext)
+    {
+        var users = string.Concat(identities.All.Select(i => $"""
+            - name: {i.Context}
+              user:
+                token: {i.Token}
+            {Impersonation(identities, i)}
+            """));
+        var contexts = string.Concat(identities.All.Select(i => $"""
+            - name: {i.Context}
+              context:
+                cluster: branch-eni-sandbox
+                user: {i.Context}
+                namespace: default
 
-        """;
+            """));
+        return $"""
+            apiVersion: v1
+            kind: Config
+            clusters:
+            - name: branch-eni-sandbox
+              cluster:
+                server: {Origin(server)}
+            users:
+            {users}contexts:
+            {contexts}current-context: {identities[currentContext].Context}
+            preferences: {"{}"}
+
+            """;
+    }
+
+    /// <summary>
+    /// kubectl withholds bearer tokens from plain-http servers, so a context other than admin also says who it is as
+    /// impersonation (as, as-groups, as-uid), which kubectl does send; KubernetesClient sends the token.
+    /// </summary>
+    private static string Impersonation(SandboxIdentities identities, SandboxIdentity identity)
+    {
+        if (identity == identities.Admin)
+        {
+            return "";
+        }
+
+        var text = new System.Text.StringBuilder();
+        text.Append($"    as: {identity.UserName}\n    as-groups:\n");
+        foreach (var group in identity.Groups)
+        {
+            text.Append($"    - {group}\n");
+        }
+
+        if (identity.Uid is { } uid)
+        {
+            text.Append($"    as-uid: {uid}\n");
+        }
+
+        return text.ToString();
+    }
 
     private static string Origin(Uri uri) => uri.GetLeftPart(UriPartial.Authority);
 

@@ -29,17 +29,23 @@ internal static class Discovery
     {
         ["kind"] = "APIGroupList",
         ["apiVersion"] = "v1",
-        ["groups"] = new JsonArray(Group()),
+        ["groups"] = new JsonArray(ResourceTypes.Groups.Select(g => (JsonNode)Group(g)!).ToArray()),
     };
 
-    public static JsonObject Group()
+    /// <summary>One group's document; every group the sandbox serves has exactly one version.</summary>
+    public static JsonObject? Group(string name)
     {
-        var version = new JsonObject { ["groupVersion"] = $"{ResourceTypes.SgpGroup}/v1beta1", ["version"] = "v1beta1" };
+        if (ResourceTypes.All.FirstOrDefault(t => t.Group == name && name.Length > 0) is not { } type)
+        {
+            return null;
+        }
+
+        var version = new JsonObject { ["groupVersion"] = type.GroupVersion, ["version"] = type.Version };
         return new JsonObject
         {
             ["kind"] = "APIGroup",
             ["apiVersion"] = "v1",
-            ["name"] = ResourceTypes.SgpGroup,
+            ["name"] = name,
             ["versions"] = new JsonArray(version),
             ["preferredVersion"] = version.DeepClone(),
         };
@@ -73,7 +79,7 @@ internal static class Discovery
             }
         }
 
-        if (groupVersion == "v1" || groupVersion == $"{ResourceTypes.SgpGroup}/v1beta1")
+        if (ResourceTypes.All.Any(t => t.GroupVersion == groupVersion))
         {
             return new JsonObject
             {

@@ -9,6 +9,9 @@ internal sealed class KubeException(int code, string reason, string message, Res
     public int Code { get; } = code;
     public string Reason { get; } = reason;
 
+    /// <summary>Status details to answer as given (a webhook's own), instead of those made from the type and name.</summary>
+    public JsonObject? Details { get; init; }
+
     public JsonObject ToStatus()
     {
         var status = new JsonObject
@@ -21,7 +24,17 @@ internal sealed class KubeException(int code, string reason, string message, Res
             ["reason"] = Reason,
             ["code"] = Code,
         };
-        if (type is not null || name is not null)
+        if (Reason.Length == 0)
+        {
+            // An empty reason is left out (omitempty); kubectl then prints "Error from server: …" without a reason.
+            status.Remove("reason");
+        }
+
+        if (Details is not null)
+        {
+            status["details"] = Details.DeepClone();
+        }
+        else if (type is not null || name is not null)
         {
             var details = new JsonObject();
             if (name is not null)
@@ -54,7 +67,7 @@ internal sealed class KubeException(int code, string reason, string message, Res
     public static KubeException BadRequest(string message) => new(400, "BadRequest", message);
 
     public static KubeException Invalid(ResourceType type, string name, string message) =>
-        new(422, "Invalid", $"{type.Kind} \"{name}\" is invalid: {message}", type, name);
+        new(422, "Invalid", $"{(type.Group.Length == 0 ? type.Kind : $"{type.Kind}.{type.Group}")} \"{name}\" is invalid: {message}", type, name);
 
     private static string Resource(ResourceType type) => type.Group.Length == 0 ? type.Plural : $"{type.Plural}.{type.Group}";
 }

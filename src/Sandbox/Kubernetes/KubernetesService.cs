@@ -11,9 +11,11 @@ internal sealed record ApiPath(ResourceType Type, string? Namespace, string? Nam
 /// <summary>
 /// The Kubernetes API endpoint: discovery, then get/list/watch/create/update/patch/delete on the served types.
 /// Every failure is a Status object with the matching code; unknown paths are 404 Status, never a crash.
-/// Authentication is not checked: any bearer token (or none) is accepted, as the sandbox is loopback only.
+/// The bearer token says who asks (<see cref="Hosting.SandboxIdentities"/>); nothing is authorized by it, it is
+/// what admission webhooks see as userInfo. Writes go through admission (KubernetesService.Writes.cs).
 /// </summary>
-internal sealed partial class KubernetesService(KubernetesStore store, ILogger<KubernetesService> logger)
+internal sealed partial class KubernetesService(
+    KubernetesStore store, Admission.AdmissionWebhooks admission, Hosting.SandboxIdentities identities, ILogger<KubernetesService> logger)
 {
     public async Task HandleAsync(HttpContext context)
     {
@@ -55,8 +57,9 @@ internal sealed partial class KubernetesService(KubernetesStore store, ILogger<K
             case ["apis"]:
                 await WriteAsync(context, 200, Discovery.GroupList()).ConfigureAwait(false);
                 return;
-            case ["apis", ResourceTypes.SgpGroup]:
-                await WriteAsync(context, 200, Discovery.Group()).ConfigureAwait(false);
+            case ["apis", var group]:
+                await WriteAsync(context, 200, Discovery.Group(group)
+                    ?? throw new KubeException(404, "NotFound", "the server could not find the requested resource")).ConfigureAwait(false);
                 return;
             case ["api", "v1"]:
                 await WriteAsync(context, 200, Discovery.ResourceList("v1")).ConfigureAwait(false);
@@ -113,12 +116,7 @@ internal sealed partial class KubernetesService(KubernetesStore store, ILogger<K
             throw new KubeException(404, "NotFound", $"the server could not find the requested resource ({api.Type.Plural}/{api.Subresource})");
         }
 
-        if (request.Query.ContainsKey("dryRun") && request.Method is not "GET")
-        {
-            // Refused rather than ignored: ignoring it would persist what the client asked only to preview.
-            throw KubeException.BadRequest("dryRun is not supported by the branch-eni sandbox");
-        }
-
+        var dryRun = request.Method is not "GET" && DryRun(request);
         var statusOnly = api.Subresource == "status";
         JsonObject result;
         var code = 200;
@@ -134,28 +132,21 @@ internal sealed partial class KubernetesService(KubernetesStore store, ILogger<K
                 result = store.Get(api.Type, api.Namespace, api.Name);
                 break;
             case "POST" when api.Name is null && (api.Namespace is not null || !api.Type.Namespaced):
-                var body = await ReadObjectAsync(context).ConfigureAwait(false);
-                if (api.Type.Namespaced && Meta.Str(body, "metadata", "namespace") is { Length: > 0 } bodyNs && bodyNs != api.Namespace)
-                {
-                    throw KubeException.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
-                }
-
-                CheckKind(api.Type, body);
-                result = store.Create(api.Type, api.Namespace, body);
+                result = await CreateAsync(context, api, dryRun).ConfigureAwait(false);
                 code = 201;
                 break;
             case "PUT" when api.Name is not null:
                 var replacement = await ReadObjectAsync(context).ConfigureAwait(false);
                 CheckKind(api.Type, replacement);
-                result = store.Update(api.Type, api.Namespace, api.Name, statusOnly, _ => replacement);
+                result = await UpdateAsync(context, api, statusOnly, dryRun, _ => replacement).ConfigureAwait(false);
                 break;
             case "PATCH" when api.Name is not null:
-                result = await PatchAsync(context, api, statusOnly).ConfigureAwait(false);
+                result = await PatchAsync(context, api, statusOnly, dryRun).ConfigureAwait(false);
                 break;
             case "DELETE" when api.Name is not null:
                 var options = request.ContentLength is > 0 ? await ReadObjectAsync(context).ConfigureAwait(false) : null;
                 result = store.Delete(api.Type, api.Namespace, api.Name,
-                    Meta.Str(options, "preconditions", "uid"), Meta.Str(options, "preconditions", "resourceVersion"));
+                    Meta.Str(options, "preconditions", "uid"), Meta.Str(options, "preconditions", "resourceVersion"), dryRun);
                 break;
             default:
                 throw new KubeException(405, "MethodNotAllowed", $"the server does not allow this method on the requested resource ({request.Method})");
@@ -175,7 +166,7 @@ internal sealed partial class KubernetesService(KubernetesStore store, ILogger<K
         }
     }
 
-    private async Task<JsonObject> PatchAsync(HttpContext context, ApiPath api, bool statusOnly)
+    private async Task<JsonObject> PatchAsync(HttpContext context, ApiPath api, bool statusOnly, bool dryRun)
     {
         var contentType = context.Request.ContentType?.Split(';')[0].Trim() ?? "";
         var patch = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted).ConfigureAwait(false);
@@ -190,7 +181,7 @@ internal sealed partial class KubernetesService(KubernetesStore store, ILogger<K
             Patching.Merge or Patching.Strategic or Patching.Json => throw KubeException.BadRequest($"the {contentType} body has the wrong JSON shape"),
             _ => throw new KubeException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: {Patching.Json}, {Patching.Merge}, {Patching.Strategic}"),
         };
-        return store.Update(api.Type, api.Namespace, api.Name!, statusOnly, change);
+        return await UpdateAsync(context, api, statusOnly, dryRun, change).ConfigureAwait(false);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpContext context)

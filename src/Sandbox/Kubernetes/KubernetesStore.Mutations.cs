@@ -10,6 +10,18 @@ internal sealed partial class KubernetesStore
     {
         lock (_gate)
         {
+            return CommitCreate(type, PrepareCreate(type, ns, obj));
+        }
+    }
+
+    /// <summary>
+    /// What a create would store, checked but not stored: the name (from generateName), identity fields and defaults
+    /// filled in, validated, not a duplicate. The API server's validating admission sees this object.
+    /// </summary>
+    public JsonObject PrepareCreate(ResourceType type, string? ns, JsonObject obj)
+    {
+        lock (_gate)
+        {
             var meta = Meta.Metadata(obj);
             if (Meta.Name(obj).Length == 0 && Meta.Str(meta, "generateName") is { Length: > 0 } prefix)
             {
@@ -17,6 +29,7 @@ internal sealed partial class KubernetesStore
             }
 
             var name = Meta.Name(obj);
+            Defaults.OnWrite(type, obj);
             Validation.Check(type, obj, name);
             if (type.Namespaced)
             {
@@ -40,7 +53,22 @@ internal sealed partial class KubernetesStore
             meta["generation"] = 1;
             meta.Remove("resourceVersion");
             Defaults.Apply(type, obj);
-            var created = Commit(type, "ADDED", obj);
+            return (JsonObject)obj.DeepClone();
+        }
+    }
+
+    /// <summary>Stores what <see cref="PrepareCreate"/> made, unless the name was taken in between.</summary>
+    public JsonObject CommitCreate(ResourceType type, JsonObject prepared)
+    {
+        lock (_gate)
+        {
+            var name = Meta.Name(prepared);
+            if (_objects[type].ContainsKey(Key(type.Namespaced ? Meta.Namespace(prepared) : null, name)))
+            {
+                throw KubeException.AlreadyExists(type, name);
+            }
+
+            var created = Commit(type, "ADDED", (JsonObject)prepared.DeepClone());
             if (type == ResourceTypes.Namespaces)
             {
                 // The service account controller gives every namespace its "default" account.
@@ -52,9 +80,8 @@ internal sealed partial class KubernetesStore
     }
 
     /// <summary>
-    /// Replaces an object with what <paramref name="change"/> makes of a copy of the current one. A resourceVersion
-    /// or uid in the result that differs from the stored object is a 409, as the API server's preconditions are.
-    /// For /status only the status changes; for the main resource of a type with a status subresource, status is kept.
+    /// Replaces an object with what <paramref name="change"/> makes of a copy of the current one (see
+    /// <see cref="PrepareUpdate"/>), in one step: the path without admission.
     /// </summary>
     public JsonObject Update(ResourceType type, string? ns, string name, bool statusOnly, Func<JsonObject, JsonObject> change)
     {
@@ -62,55 +89,89 @@ internal sealed partial class KubernetesStore
         {
             var current = Find(type, ns, name);
             var next = change((JsonObject)current.DeepClone());
-            var meta = Meta.Metadata(next);
-            if (Meta.Str(meta, "resourceVersion") is { Length: > 0 } rv && rv != Meta.Str(current, "metadata", "resourceVersion"))
-            {
-                throw KubeException.Conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again");
-            }
-
-            if (Meta.Str(meta, "uid") is { Length: > 0 } uid && uid != Meta.Str(current, "metadata", "uid"))
-            {
-                throw KubeException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Str(current, "metadata", "uid")}");
-            }
-
-            if (Meta.Name(next) != name || (type.Namespaced && Meta.Str(meta, "namespace") is { } n && n != ns))
-            {
-                throw KubeException.BadRequest("the name or namespace of the object does not match the request");
-            }
-
-            JsonObject result;
-            if (statusOnly)
-            {
-                result = (JsonObject)current.DeepClone();
-                result["status"] = next["status"]?.DeepClone();
-            }
-            else
-            {
-                result = next;
-                if (type.HasStatus)
-                {
-                    result["status"] = current["status"]?.DeepClone();
-                }
-
-                Validation.Check(type, result, name);
-            }
-
-            // Identity fields are the server's, whatever the client sent.
-            var resultMeta = Meta.Metadata(result);
-            foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "name" })
-            {
-                resultMeta[field] = current["metadata"]?[field]?.DeepClone();
-            }
-
-            result["apiVersion"] = type.GroupVersion;
-            result["kind"] = type.Kind;
-            var generation = current["metadata"]?["generation"]?.GetValue<int>() ?? 1;
-            resultMeta["generation"] = JsonNode.DeepEquals(current["spec"], result["spec"]) ? generation : generation + 1;
-            return JsonNode.DeepEquals(current, WithRevisionOf(current, result)) ? (JsonObject)current.DeepClone() : Commit(type, "MODIFIED", result);
+            return CommitUpdate(type, current, PrepareUpdate(type, current, next, statusOnly));
         }
     }
 
-    public JsonObject Delete(ResourceType type, string? ns, string name, string? uid, string? resourceVersion)
+    /// <summary>
+    /// What replacing <paramref name="current"/> (as read from the store) by <paramref name="next"/> would store. A
+    /// resourceVersion or uid in <paramref name="next"/> that differs from <paramref name="current"/> is a 409, as the
+    /// API server's preconditions are. For /status only the status changes; for the main resource of a type with a
+    /// status subresource, status is kept.
+    /// </summary>
+    public JsonObject PrepareUpdate(ResourceType type, JsonObject current, JsonObject next, bool statusOnly)
+    {
+        var name = Meta.Name(current);
+        var ns = type.Namespaced ? Meta.Namespace(current) : null;
+        var meta = Meta.Metadata(next);
+        if (Meta.Str(meta, "resourceVersion") is { Length: > 0 } rv && rv != Meta.Str(current, "metadata", "resourceVersion"))
+        {
+            throw KubeException.Conflict(type, name, "the object has been modified; please apply your changes to the latest version and try again");
+        }
+
+        if (Meta.Str(meta, "uid") is { Length: > 0 } uid && uid != Meta.Str(current, "metadata", "uid"))
+        {
+            throw KubeException.Conflict(type, name, $"Precondition failed: UID in precondition: {uid}, UID in object meta: {Meta.Str(current, "metadata", "uid")}");
+        }
+
+        if (Meta.Name(next) != name || (type.Namespaced && Meta.Str(meta, "namespace") is { } n && n != ns))
+        {
+            throw KubeException.BadRequest("the name or namespace of the object does not match the request");
+        }
+
+        JsonObject result;
+        if (statusOnly)
+        {
+            result = (JsonObject)current.DeepClone();
+            result["status"] = next["status"]?.DeepClone();
+        }
+        else
+        {
+            result = (JsonObject)next.DeepClone();
+            if (type.HasStatus)
+            {
+                result["status"] = current["status"]?.DeepClone();
+            }
+
+            Defaults.OnWrite(type, result);
+            Validation.Check(type, result, name);
+        }
+
+        // Identity fields are the server's, whatever the client sent.
+        var resultMeta = Meta.Metadata(result);
+        foreach (var field in new[] { "uid", "creationTimestamp", "namespace", "name", "resourceVersion" })
+        {
+            resultMeta[field] = current["metadata"]?[field]?.DeepClone();
+        }
+
+        result["apiVersion"] = type.GroupVersion;
+        result["kind"] = type.Kind;
+        var generation = current["metadata"]?["generation"]?.GetValue<int>() ?? 1;
+        resultMeta["generation"] = JsonNode.DeepEquals(current["spec"], result["spec"]) ? generation : generation + 1;
+        return result;
+    }
+
+    /// <summary>
+    /// Stores what <see cref="PrepareUpdate"/> made from <paramref name="current"/>. When the stored object is no longer
+    /// that version (a write came in between, e.g. while webhooks were called) this throws <see cref="StaleUpdateException"/>
+    /// and the caller starts again from the stored object, as the API server's update loop does.
+    /// </summary>
+    public JsonObject CommitUpdate(ResourceType type, JsonObject current, JsonObject result)
+    {
+        lock (_gate)
+        {
+            var stored = Find(type, Meta.Namespace(current), Meta.Name(current));
+            if (Meta.Str(stored, "metadata", "resourceVersion") != Meta.Str(current, "metadata", "resourceVersion"))
+            {
+                throw new StaleUpdateException();
+            }
+
+            return JsonNode.DeepEquals(stored, result) ? (JsonObject)stored.DeepClone() : Commit(type, "MODIFIED", (JsonObject)result.DeepClone());
+        }
+    }
+
+    /// <summary>Deletes an object (and a namespace's contents); a dry run checks the preconditions and changes nothing.</summary>
+    public JsonObject Delete(ResourceType type, string? ns, string name, string? uid, string? resourceVersion, bool dryRun = false)
     {
         lock (_gate)
         {
@@ -123,6 +184,11 @@ internal sealed partial class KubernetesStore
             if (resourceVersion is not null && resourceVersion != Meta.Str(current, "metadata", "resourceVersion"))
             {
                 throw KubeException.Conflict(type, name, "the ResourceVersion in the precondition does not match the ResourceVersion in record");
+            }
+
+            if (dryRun)
+            {
+                return (JsonObject)current.DeepClone();
             }
 
             if (type == ResourceTypes.Namespaces)
@@ -147,11 +213,7 @@ internal sealed partial class KubernetesStore
             throw KubeException.NotFound(ResourceTypes.Namespaces, ns);
         }
     }
-
-    private static JsonObject WithRevisionOf(JsonObject current, JsonObject next)
-    {
-        var copy = (JsonObject)next.DeepClone();
-        Meta.Metadata(copy)["resourceVersion"] = current["metadata"]?["resourceVersion"]?.DeepClone();
-        return copy;
-    }
 }
+
+/// <summary>The stored object changed between reading it and writing the update made from it; read again and retry.</summary>
+internal sealed class StaleUpdateException() : Exception("the object changed while the update was being prepared");

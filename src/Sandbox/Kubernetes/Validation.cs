@@ -34,6 +34,10 @@ internal static partial class Validation
         {
             CheckSgp(type, obj, name);
         }
+        else if (type == ResourceTypes.MutatingWebhookConfigurations || type == ResourceTypes.ValidatingWebhookConfigurations)
+        {
+            Admission.WebhookConfigurations.Validate(type, obj, name);
+        }
     }
 
     private static void CheckPod(ResourceType type, JsonObject obj, string name)

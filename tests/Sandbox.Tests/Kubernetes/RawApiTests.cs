@@ -72,7 +72,7 @@ public sealed class RawApiTests : IAsyncLifetime
     [InlineData("GET", "/api/v1/pods?limit=abc", null, "application/json", HttpStatusCode.BadRequest)]
     [InlineData("GET", "/api/v1/pods?labelSelector=app+in+green", null, "application/json", HttpStatusCode.BadRequest)]
     [InlineData("GET", "/api/v1/pods?continue=bogus", null, "application/json", HttpStatusCode.BadRequest)]
-    [InlineData("POST", "/api/v1/namespaces/default/pods?dryRun=All", "{\"metadata\":{\"name\":\"x\"}}", "application/json", HttpStatusCode.BadRequest)]
+    [InlineData("POST", "/api/v1/namespaces/default/pods?dryRun=Bogus", "{\"metadata\":{\"name\":\"x\"}}", "application/json", HttpStatusCode.UnprocessableEntity)]
     public async Task Bad_requests_get_status_objects_and_change_nothing(string method, string path, string? body, string contentType, HttpStatusCode expected)
     {
         var before = _sandbox.Admin.Snapshot().NetworkInterfaces.Count;
