@@ -81,6 +81,10 @@ internal sealed class BranchEniController
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping: a loop that ends by cancellation is the normal way out.
+        }
         finally
         {
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));

@@ -75,7 +75,9 @@ public sealed class Informer<T>(KubeConnection api, InformerSource<T> source, IL
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Random.Shared.Next(50, 100) * Math.Pow(2, Math.Min(failures, 9)));
                 log.Warning("Informer {Resource} failed ({Error}); retrying in {DelayMs} ms", source.Name, e.Message, (int)delay.TotalMilliseconds);
-                await Task.Delay(delay, ct).ConfigureAwait(false);
+
+                // Stopping during the backoff is a normal end, not an error (the loop condition then returns).
+                await Task.Delay(delay, ct).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }
