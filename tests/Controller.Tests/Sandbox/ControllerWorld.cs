@@ -126,7 +126,7 @@ public sealed class ControllerWorld : IAsyncLifetime
         return Path.Combine([dir, .. parts]);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
