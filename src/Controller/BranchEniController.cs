@@ -95,9 +95,11 @@ internal sealed class BranchEniController
     private WebApplication BuildApp()
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // ASP.NET Core's own events (TLS handshake failures, bind errors) go to our JSON log, warnings and up only: the
+        // Serilog provider lets everything through to its logger (its filter rule wins over SetMinimumLevel), so the
+        // level is set on a child logger instead. Per-request information would drown the admission log lines.
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(_log.ForContext("SourceContext", "aspnetcore"));
-        builder.Logging.SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Warning);
+        builder.Logging.AddSerilog(new LoggerConfiguration().MinimumLevel.Warning().WriteTo.Logger(_log).CreateLogger(), dispose: true);
         builder.WebHost.UseKestrelHttpsConfiguration();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
