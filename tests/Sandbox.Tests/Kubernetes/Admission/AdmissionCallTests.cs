@@ -117,6 +117,14 @@ public sealed class AdmissionCallTests : AdmissionFixture
             await byToken.CoreV1.CreateNamespacedPodAsync(Pod("by-token"), "default");
         }
 
+        // And so is one built from the kubeconfig text SandboxHost hands out for a context.
+        var file = Path.Combine(Dir, "user.kubeconfig");
+        await File.WriteAllTextAsync(file, Sandbox.Kubeconfig("user"));
+        using (var fromText = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(file)))
+        {
+            await fromText.CoreV1.CreateNamespacedPodAsync(Pod("by-text"), "default");
+        }
+
         var users = Webhooks.CallsTo("/validate-v1-pod").ToDictionary(r => r["name"]!.GetValue<string>(), r => r["userInfo"]!.ToJsonString());
         Assert.Equal("""{"username":"kubernetes-admin","groups":["system:masters","system:authenticated"]}""", users["by-admin"]);
         Assert.Equal(
@@ -124,6 +132,7 @@ public sealed class AdmissionCallTests : AdmissionFixture
             users["by-agent"]);
         Assert.Equal("""{"username":"jane","groups":["system:authenticated"]}""", users["by-user"]);
         Assert.Equal(users["by-agent"], users["by-token"]);
+        Assert.Equal(users["by-user"], users["by-text"]);
         Assert.Equal(3, Sandbox.Identities.All.Select(i => i.Token).Distinct().Count());
     }
 
