@@ -6,6 +6,7 @@ using BranchEni.Agent.Kubernetes;
 using BranchEni.Agent.Node;
 using BranchEni.Agent.Observability;
 using BranchEni.Contracts;
+using BranchEni.Kube;
 using Serilog;
 
 namespace BranchEni.Agent;

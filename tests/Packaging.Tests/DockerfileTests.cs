@@ -15,10 +15,10 @@ public sealed class DockerfileTests
     private static Dockerfile.Stage Runtime => File_.Stages[^1];
 
     [Fact]
-    public void The_build_stage_publishes_the_agent_and_the_cni_natively_for_linux_x64()
+    public void The_build_stage_publishes_the_agent_the_cni_and_the_controller_natively_for_linux_x64()
     {
         var publishes = Dockerfile.Publishes(Build).ToDictionary(p => p.Project);
-        Assert.Equal(["src/CniPlugin", "src/NodeAgent"], publishes.Keys.Order());
+        Assert.Equal(["src/CniPlugin", "src/Controller", "src/NodeAgent"], publishes.Keys.Order());
         foreach (var p in publishes.Values)
         {
             var csproj = Directory.GetFiles(Repo.PathOf(p.Project), "*.csproj").Single();

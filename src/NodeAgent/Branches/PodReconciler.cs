@@ -6,6 +6,7 @@ using BranchEni.Agent.Ec2;
 using BranchEni.Agent.Kubernetes;
 using BranchEni.Agent.Observability;
 using BranchEni.Contracts;
+using BranchEni.Kube;
 using BranchEni.Policy;
 using Serilog;
 

@@ -115,7 +115,7 @@ internal sealed class Probes(CliSettings settings) : IDisposable
         try
         {
             using var deadline = new CancellationTokenSource(settings.ProbeTimeout);
-            using var response = await kube.GetAsync(path, deadline.Token).ConfigureAwait(false);
+            using var response = await kube.Connection.GetAsync(path, deadline.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
                 return (null, response.StatusCode == HttpStatusCode.NotFound);

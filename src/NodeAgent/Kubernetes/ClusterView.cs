@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using BranchEni.Agent.Branches;
+using BranchEni.Kube;
 using BranchEni.Policy;
 using Serilog;
 
@@ -11,8 +12,9 @@ internal sealed class ClusterView : IClusterView
 {
     private readonly ConcurrentDictionary<string, PodView> _podsByUid = new(StringComparer.Ordinal);
 
-    public ClusterView(KubeApi api, string nodeName, TimeSpan idleTimeout, ILogger log)
+    public ClusterView(KubeApi kube, string nodeName, TimeSpan idleTimeout, ILogger log)
     {
+        var api = kube.Connection;
         var node = Uri.EscapeDataString(nodeName);
         Pods = new Informer<PodView>(api, new("pods", "/api/v1/pods", $"fieldSelector=spec.nodeName%3D{node}", PodView.Parse), log) { IdleTimeout = idleTimeout };
         PolicyInformer = new Informer<SecurityGroupPolicy>(api,

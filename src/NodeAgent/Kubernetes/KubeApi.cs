@@ -1,66 +1,27 @@
 using System.Net;
 using System.Text.Json;
+using BranchEni.Kube;
 using k8s;
-using k8s.Authentication;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace BranchEni.Agent.Kubernetes;
 
 /// <summary>
-/// The agent's Kubernetes calls through KubernetesClient.Aot: typed calls for patches, events and reads; raw
-/// requests (the client's own handler and credentials) for list pages and watches, which the AOT client cannot
-/// stream (DESIGN.md §5).
+/// The agent's typed Kubernetes calls (patches, events, reads) over the shared <see cref="KubeConnection"/>, whose raw
+/// requests also feed the informers (DESIGN.md §5).
 /// </summary>
-internal sealed class KubeApi : IDisposable
+internal sealed class KubeApi(KubeConnection connection) : IDisposable
 {
-    private readonly HttpClient _stream;
-
     public KubeApi(IKubernetes client)
+        : this(new KubeConnection(client))
     {
-        Client = client;
-        var concrete = (k8s.Kubernetes)client;
-
-        // Watches outlive any fixed request timeout: the client is built without one (Connect) and every typed call
-        // below gets its own deadline instead.
-        _stream = concrete.HttpClient;
-        BaseUri = concrete.BaseUri;
-        Credentials = concrete.Credentials;
     }
 
-    public IKubernetes Client { get; }
+    public KubeConnection Connection { get; } = connection;
 
-    private Uri BaseUri { get; }
+    public IKubernetes Client => Connection.Client;
 
-    private ServiceClientCredentials? Credentials { get; }
-
-    public static KubeApi Connect(string? kubeconfig)
-    {
-        var config = kubeconfig is not null
-            ? KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig)
-            : KubernetesClientConfiguration.InClusterConfig();
-        config.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-        return new KubeApi(new k8s.Kubernetes(config));
-    }
-
-    /// <summary>Sends a GET for a path+query relative to the API server, headers read only.</summary>
-    public async Task<HttpResponseMessage> GetAsync(string pathAndQuery, CancellationToken ct)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, new Uri(BaseUri, pathAndQuery));
-        if (Credentials is not null)
-        {
-            await Credentials.ProcessHttpRequestAsync(request, ct).ConfigureAwait(false);
-        }
-
-        try
-        {
-            return await _stream.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
-        }
-        finally
-        {
-            request.Dispose();
-        }
-    }
+    public static KubeApi Connect(string? kubeconfig) => new(KubeConnection.Connect(kubeconfig));
 
     /// <summary>Merge-patches the pod's annotation. The patch carries the pod's uid, so the API server refuses it
     /// (409) when the name now belongs to another pod.</summary>
@@ -115,18 +76,9 @@ internal sealed class KubeApi : IDisposable
         return WithDeadline(c => Client.CoreV1.CreateNamespacedEventAsync(e, ns, cancellationToken: c), ct);
     }
 
-    /// <summary>Runs a typed call with a deadline (the shared HttpClient has none, for the watches).</summary>
-    private async Task<T> WithDeadline<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct)
-    {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(RequestTimeout);
-        return await call(deadline.Token).ConfigureAwait(false);
-    }
+    private Task<T> WithDeadline<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct) => Connection.WithDeadline(call, ct);
 
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public static bool IsStatus(Exception e, HttpStatusCode status) => KubeConnection.IsStatus(e, status);
 
-    public static bool IsStatus(Exception e, HttpStatusCode status) =>
-        e is HttpOperationException { Response.StatusCode: var code } && code == status;
-
-    public void Dispose() => Client.Dispose();
+    public void Dispose() => Connection.Dispose();
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using BranchEni.Kube;
 using BranchEni.Policy;
 using Serilog;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using BranchEni.Kube;
 using BranchEni.Policy;
 
 namespace BranchEni.Agent.Kubernetes;
@@ -35,33 +36,9 @@ internal sealed record PodView(
             PodEni.IsRequestedBy(spec));
     }
 
-    internal static string? Str(JsonElement obj, string name) =>
-        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    internal static string? Str(JsonElement obj, string name) => ObjectFields.Str(obj, name);
 
-    internal static Dictionary<string, string> Map(JsonElement obj, string name)
-    {
-        var map = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Object)
-        {
-            foreach (var p in v.EnumerateObject())
-            {
-                // Quantities may come as numbers in hand-written objects; keep their text.
-                map[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();
-            }
-        }
-
-        return map;
-    }
-}
-
-/// <summary>A service account's labels (for serviceAccountSelector).</summary>
-internal sealed record ServiceAccountView(string Namespace, string Name, IReadOnlyDictionary<string, string> Labels)
-{
-    public static ServiceAccountView Parse(JsonElement sa)
-    {
-        var metadata = sa.GetProperty("metadata");
-        return new ServiceAccountView(PodView.Str(metadata, "namespace") ?? "", PodView.Str(metadata, "name") ?? "", PodView.Map(metadata, "labels"));
-    }
+    internal static Dictionary<string, string> Map(JsonElement obj, string name) => ObjectFields.Map(obj, name);
 }
 
 /// <summary>The node's extended resource and trunk label as last seen.</summary>

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using BranchEni.Agent.Kubernetes;
+using BranchEni.Kube;
 
 namespace BranchEni.Agent.Tests.Kubernetes;
 
@@ -133,7 +134,7 @@ public sealed class InformerTests
 
     private static (Informer<PodView>, ConcurrentQueue<string>, Task, CancellationTokenSource) Start(ScriptedApi api, TimeSpan idle, int pageSize = 500)
     {
-        var kube = new KubeApi(new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = api.Url, HttpClientTimeout = Timeout.InfiniteTimeSpan }));
+        var kube = new KubeConnection(new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = api.Url, HttpClientTimeout = Timeout.InfiniteTimeSpan }));
         var informer = new Informer<PodView>(kube, new("pods", "/api/v1/pods", "fieldSelector=spec.nodeName%3Dn1", PodView.Parse), Serilog.Core.Logger.None)
         {
             IdleTimeout = idle,

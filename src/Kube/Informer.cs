@@ -3,23 +3,24 @@ using System.Net;
 using System.Text.Json;
 using Serilog;
 
-namespace BranchEni.Agent.Kubernetes;
+namespace BranchEni.Kube;
 
 /// <summary>What an informer watches and how it reads one object.</summary>
 /// <param name="Name">For logs ("pods", "securitygrouppolicies").</param>
 /// <param name="Path">Collection path, e.g. /api/v1/pods.</param>
 /// <param name="Query">Extra query (e.g. "fieldSelector=spec.nodeName%3Dn1"), without '?'; may be empty.</param>
 /// <param name="Parse">Object JSON → the cached value; throwing marks the object bad (reported, skipped).</param>
-internal sealed record InformerSource<T>(string Name, string Path, string Query, Func<JsonElement, T> Parse)
+public sealed record InformerSource<T>(string Name, string Path, string Query, Func<JsonElement, T> Parse)
     where T : class;
 
 /// <summary>
 /// A resource informer (STYLE.md, YARP's controller): paged list, synthetic deletes for objects that vanished while
 /// not watching, watch from the last resourceVersion with bookmarks, a fresh list on 410 Gone, jittered backoff
 /// between reconnects, and an idle watchdog that restarts a watch that went silent. The AOT client cannot stream
-/// watches, so lines are read from the raw response and each event is parsed here.
+/// watches, so lines are read from the raw response and each event is parsed here. Shared by the agent (its node's pods,
+/// policies, service accounts) and the controller (policies and service accounts for its webhooks).
 /// </summary>
-internal sealed class Informer<T>(KubeApi api, InformerSource<T> source, ILogger log)
+public sealed class Informer<T>(KubeConnection api, InformerSource<T> source, ILogger log)
     where T : class
 {
     private readonly ConcurrentDictionary<string, T> _cache = new(StringComparer.Ordinal);
@@ -74,7 +75,9 @@ internal sealed class Informer<T>(KubeApi api, InformerSource<T> source, ILogger
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Random.Shared.Next(50, 100) * Math.Pow(2, Math.Min(failures, 9)));
                 log.Warning("Informer {Resource} failed ({Error}); retrying in {DelayMs} ms", source.Name, e.Message, (int)delay.TotalMilliseconds);
-                await Task.Delay(delay, ct).ConfigureAwait(false);
+
+                // Stopping during the backoff is a normal end, not an error (the loop condition then returns).
+                await Task.Delay(delay, ct).ContinueWith(_ => { }, TaskScheduler.Default).ConfigureAwait(false);
             }
         }
     }
@@ -239,4 +242,4 @@ internal sealed class Informer<T>(KubeApi api, InformerSource<T> source, ILogger
     private sealed class GoneException : Exception;
 }
 
-internal sealed class InformerException(string message) : Exception(message);
+public sealed class InformerException(string message) : Exception(message);

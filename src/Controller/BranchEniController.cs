@@ -1,0 +1,132 @@
+using System.Net;
+using BranchEni.Controller.Admission;
+using BranchEni.Controller.Configuration;
+using BranchEni.Controller.Election;
+using BranchEni.Controller.Kubernetes;
+using BranchEni.Controller.Observability;
+using BranchEni.Controller.Tls;
+using BranchEni.Kube;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Serilog;
+
+namespace BranchEni.Controller;
+
+/// <summary>
+/// One controller replica: the informer caches, the webhook certificate keeper, the Lease elector and the Kestrel
+/// host serving the webhooks (HTTPS) and /healthz, /readyz, /metrics (on both listeners). Tests run it in process.
+/// </summary>
+internal sealed class BranchEniController
+{
+    private readonly ControllerOptions _options;
+    private readonly KubeConnection _kube;
+    private readonly Serilog.ILogger _log;
+
+    public BranchEniController(ControllerOptions options, KubeConnection kube, Serilog.ILogger log)
+    {
+        _options = options;
+        _kube = kube;
+        _log = log;
+        Cache = new PolicyCache(kube, options.WatchIdleTimeout, log);
+        var endpoint = options.WebhookUrl is { } url
+            ? new WebhookEndpoint(null, null, new Uri(url))
+            : new WebhookEndpoint(options.Namespace, options.WebhookService!.Split('/')[1], null);
+        var names = endpoint.Url is { } u ? ServingNames.ForUrl(u) : ServingNames.ForService(endpoint.ServiceNamespace!, endpoint.ServiceName!);
+        Certificates = options.TlsCertFile is { } cert
+            ? new CertificateKeeper(null, null, names, (cert, options.TlsKeyFile!), log) { CheckInterval = options.CertificateCheckInterval }
+            : new CertificateKeeper(new TlsSecretStore(kube, options.Namespace, options.TlsSecretName, log), new WebhookConfigurations(kube, endpoint, log),
+                names, null, log) { CheckInterval = options.CertificateCheckInterval };
+        Elector = new LeaderElector(kube, options.Namespace, options.LeaseName, LeaderElector.NewIdentity(options.PodName), log)
+        {
+            RetryPeriod = options.LeaseRetryPeriod,
+        };
+        Metrics = new ControllerMetrics
+        {
+            IsLeader = () => Elector.IsLeader,
+            CachesSynced = () => Cache.Synced,
+            CertificateSecondsToExpiry = () => Certificates.SecondsToExpiry,
+        };
+    }
+
+    public PolicyCache Cache { get; }
+
+    public CertificateKeeper Certificates { get; }
+
+    public LeaderElector Elector { get; }
+
+    public ControllerMetrics Metrics { get; }
+
+    /// <summary>Why this replica should not get admission traffic yet, or null when it is ready.</summary>
+    public string? NotReadyReason =>
+        !Cache.Synced ? "the SecurityGroupPolicy and ServiceAccount caches have not synced"
+        : Certificates.Current is null ? "no serving certificate is loaded"
+        : null;
+
+    /// <summary>Serves until cancelled.</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        await using var app = BuildApp();
+        await app.StartAsync(ct).ConfigureAwait(false);
+        _log.Information("branch-eni-controller serving webhooks on https://{Webhook} and health on http://{Health} (namespace {Namespace})",
+            _options.WebhookAddress, _options.HealthAddress, _options.Namespace);
+        var loops = new List<Task> { Cache.RunAsync(ct), Certificates.RunAsync(ct) };
+        if (_options.LeaderElect)
+        {
+            loops.Add(Elector.RunAsync(ct));
+        }
+
+        try
+        {
+            await Task.WhenAll(loops).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping: a loop that ends by cancellation is the normal way out.
+        }
+        finally
+        {
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await app.StopAsync(grace.Token).ConfigureAwait(false);
+        }
+    }
+
+    private WebApplication BuildApp()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        // ASP.NET Core's own events (TLS handshake failures, bind errors) go to our JSON log, warnings and up only: the
+        // Serilog provider lets everything through to its logger (its filter rule wins over SetMinimumLevel), so the
+        // level is set on a child logger instead. Per-request information would drown the admission log lines.
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSerilog(new LoggerConfiguration().MinimumLevel.Warning().WriteTo.Logger(_log).CreateLogger(), dispose: true);
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            // The API server sends the pod and, on UPDATE, the old pod: objects are capped at ~1.5 MB each.
+            kestrel.Limits.MaxRequestBodySize = 8 * 1024 * 1024;
+            kestrel.Listen(_options.WebhookEndpoint, listen => listen.UseHttps(https =>
+                https.ServerCertificateSelector = (_, _) => Certificates.Current));
+            kestrel.Listen(_options.HealthEndpoint);
+        });
+        var app = builder.Build();
+        var handlers = new WebhookHandlers(Cache, _options, Metrics, _log);
+        app.MapPost(WebhookEndpoint.MutatePath, handlers.MutateAsync);
+        app.MapPost(WebhookEndpoint.ValidatePath, handlers.ValidateAsync);
+        app.MapGet("/healthz", context => context.Response.WriteAsync("ok\n"));
+        app.MapGet("/readyz", ReadyAsync);
+        app.MapGet("/metrics", context =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4";
+            return context.Response.WriteAsync(Metrics.Render());
+        });
+        return app;
+    }
+
+    private Task ReadyAsync(HttpContext context)
+    {
+        var why = NotReadyReason;
+        context.Response.StatusCode = why is null ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
+        return context.Response.WriteAsync((why ?? "ready") + "\n");
+    }
+}

@@ -1,0 +1,101 @@
+using System.Net;
+
+namespace BranchEni.Controller.Configuration;
+
+/// <summary>`branch-eni-controller run`'s settings (DESIGN.md "Process contracts"), validated in one place.</summary>
+internal sealed record ControllerOptions
+{
+    public const string DefaultAgentIdentity = "system:serviceaccount:kube-system:branch-eni";
+
+    /// <summary>Kubeconfig file; null: the in-cluster service account.</summary>
+    public string? Kubeconfig { get; init; }
+
+    public string WebhookAddress { get; init; } = "0.0.0.0:9443";
+
+    /// <summary>"ns/name" of the controller's Service (in a cluster).</summary>
+    public string? WebhookService { get; init; }
+
+    /// <summary>https://host:port the API server calls (outside a cluster).</summary>
+    public string? WebhookUrl { get; init; }
+
+    public string? TlsCertFile { get; init; }
+
+    public string? TlsKeyFile { get; init; }
+
+    /// <summary>Plain-HTTP /healthz, /readyz, /metrics for probes and scrapers (also served on the webhook port).</summary>
+    public string HealthAddress { get; init; } = "0.0.0.0:8081";
+
+    /// <summary>Users that may write the pod-eni annotation: the node agents' service accounts.</summary>
+    public IReadOnlyList<string> AgentIdentities { get; init; } = [DefaultAgentIdentity];
+
+    /// <summary>From --webhook-service's namespace, else POD_NAMESPACE, else kube-system.</summary>
+    public string? PodNamespace { get; init; }
+
+    public string? PodName { get; init; }
+
+    public string TlsSecretName { get; init; } = "branch-eni-controller-tls";
+
+    public string LeaseName { get; init; } = "branch-eni-controller";
+
+    public bool LeaderElect { get; init; } = true;
+
+    public string LogLevel { get; init; } = "info";
+
+    // Test-only shortenings (not reachable from flags).
+    public TimeSpan CertificateCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
+
+    public TimeSpan WatchIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan LeaseRetryPeriod { get; init; } = TimeSpan.FromSeconds(5);
+
+    public string Namespace => WebhookService?.Split('/')[0] is { Length: > 0 } ns ? ns : PodNamespace is { Length: > 0 } pod ? pod : "kube-system";
+
+    public IPEndPoint WebhookEndpoint => ParseEndpoint(WebhookAddress)!;
+
+    public IPEndPoint HealthEndpoint => ParseEndpoint(HealthAddress)!;
+
+    /// <summary>Every problem with the settings, worded for a person; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (ParseEndpoint(WebhookAddress) is null)
+        {
+            problems.Add($"--webhook-address '{WebhookAddress}' is not host:port with an IP address");
+        }
+
+        if (ParseEndpoint(HealthAddress) is null)
+        {
+            problems.Add($"--health-address '{HealthAddress}' is not host:port with an IP address");
+        }
+
+        if ((WebhookService is null) == (WebhookUrl is null))
+        {
+            problems.Add("give exactly one of --webhook-service ns/name (in a cluster) and --webhook-url https://host:port (outside one)");
+        }
+
+        if (WebhookService is not null && WebhookService.Split('/') is not [{ Length: > 0 }, { Length: > 0 }])
+        {
+            problems.Add($"--webhook-service '{WebhookService}' is not namespace/name");
+        }
+
+        if (WebhookUrl is not null && (!Uri.TryCreate(WebhookUrl, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps))
+        {
+            problems.Add($"--webhook-url '{WebhookUrl}' is not an https:// URL");
+        }
+
+        if ((TlsCertFile is null) != (TlsKeyFile is null))
+        {
+            problems.Add("--tls-cert-file and --tls-key-file go together");
+        }
+
+        if (AgentIdentities.Count == 0)
+        {
+            problems.Add("--agent-identity needs at least one user name");
+        }
+
+        return problems;
+    }
+
+    internal static IPEndPoint? ParseEndpoint(string address) =>
+        IPEndPoint.TryParse(address, out var endpoint) && endpoint.Port != 0 ? endpoint : null;
+}

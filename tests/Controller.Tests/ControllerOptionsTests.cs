@@ -1,0 +1,70 @@
+using BranchEni.Controller.Configuration;
+
+namespace BranchEni.Controller.Tests;
+
+/// <summary>`run`'s settings: the process contract's flags, their checks and where the namespace comes from.</summary>
+public sealed class ControllerOptionsTests
+{
+    private static async Task<(int Code, ControllerOptions? Options)> ParseAsync(Dictionary<string, string>? env, params string[] args)
+    {
+        ControllerOptions? seen = null;
+        var root = ControllerCommandLine.Build((o, _) =>
+        {
+            seen = o;
+            return Task.FromResult(0);
+        }, name => env is not null && env.TryGetValue(name, out var v) ? v : null);
+        var parse = root.Parse(["run", .. args]);
+        var code = await parse.InvokeAsync();
+        return (parse.Errors.Count > 0 ? 2 : code, seen);
+    }
+
+    [Fact]
+    public async Task The_contracts_flags_and_kubeconfig_from_the_environment()
+    {
+        var (code, options) = await ParseAsync(new() { ["KUBECONFIG"] = "/k", ["POD_NAMESPACE"] = "branch-eni" },
+            "--webhook-url", "https://127.0.0.1:9555", "--webhook-address", "127.0.0.1:9555", "--agent-identity", "a", "--agent-identity", "b");
+        Assert.Equal(0, code);
+        Assert.Equal("/k", options!.Kubeconfig);
+        Assert.Equal(9555, options.WebhookEndpoint.Port);
+        Assert.Equal(["a", "b"], options.AgentIdentities);
+        Assert.Equal("branch-eni", options.Namespace);
+        Assert.True(options.LeaderElect);
+    }
+
+    [Fact]
+    public async Task Defaults_and_the_namespace_from_the_service()
+    {
+        var (_, options) = await ParseAsync(null, "--webhook-service", "networking/branch-eni-controller");
+        Assert.Null(options!.Kubeconfig);
+        Assert.Equal("0.0.0.0:9443", options.WebhookAddress);
+        Assert.Equal("networking", options.Namespace);
+        Assert.Equal([ControllerOptions.DefaultAgentIdentity], options.AgentIdentities);
+        Assert.Equal("kube-system", new ControllerOptions { WebhookUrl = "https://h:1" }.Namespace);
+    }
+
+    [Theory]
+    [InlineData("exactly one of --webhook-service", new string[0])]
+    [InlineData("exactly one of --webhook-service", new[] { "--webhook-service", "a/b", "--webhook-url", "https://h:1" })]
+    [InlineData("is not an https:// URL", new[] { "--webhook-url", "http://h:1" })]
+    [InlineData("is not namespace/name", new[] { "--webhook-service", "b" })]
+    [InlineData("go together", new[] { "--webhook-service", "a/b", "--tls-cert-file", "/c" })]
+    [InlineData("is not host:port", new[] { "--webhook-service", "a/b", "--webhook-address", "localhost:1" })]
+    public async Task Bad_settings_are_a_usage_error_naming_the_problem(string problem, string[] args)
+    {
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            var (code, options) = await ParseAsync(null, args);
+            Assert.Equal(2, code);
+            Assert.Null(options);
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+
+        Assert.Contains(problem, error.ToString(), StringComparison.Ordinal);
+    }
+}
