@@ -19,18 +19,19 @@ if [ "$(id -u)" != 0 ]; then echo "demo.sh: needs root (qemu, network namespaces
 
 step "prerequisites (apt packages, micro-VM kernel kit)"
 tools/install-prereqs.sh
-step "building: the CNI binary branch-eni, the agent branch-eni-agent (native AOT), the sandbox, the libcni kubelet driver"
+step "building: the CNI binary branch-eni, the agent branch-eni-agent, the controller branch-eni-controller (native AOT), the sandbox, the libcni kubelet driver"
 quiet() { "$@" -v quiet -nologo 2>&1 | grep -Ev '^\s*$|^\s*Determining projects|^\s*All projects are up-to-date' || true; }
 quiet dotnet publish src/CniPlugin -c Release -o artifacts/bin
 quiet dotnet publish src/NodeAgent -c Release -r linux-x64 -o artifacts/agent
+quiet dotnet publish src/Controller -c Release -r linux-x64 -o artifacts/controller
 quiet dotnet build src/Sandbox -c Release
 mkdir -p artifacts/demo
 [ -x artifacts/demo/libcni-driver ] && [ artifacts/demo/libcni-driver -nt tools/libcni-driver/main.go ] \
   || tools/libcni-driver/build.sh "$PWD/artifacts/demo/libcni-driver"
-for exe in artifacts/bin/branch-eni artifacts/agent/branch-eni-agent artifacts/demo/libcni-driver src/Sandbox/bin/Release/net10.0/branch-eni-sandbox; do
+for exe in artifacts/bin/branch-eni artifacts/agent/branch-eni-agent artifacts/controller/branch-eni-controller artifacts/demo/libcni-driver src/Sandbox/bin/Release/net10.0/branch-eni-sandbox; do
   [ -x "$exe" ] || { echo "demo.sh: $exe was not built" >&2; exit 1; }
 done
-ln -sf "$PWD/artifacts/bin/branch-eni" "$PWD/artifacts/agent/branch-eni-agent" artifacts/demo/
+ln -sf "$PWD/artifacts/bin/branch-eni" "$PWD/artifacts/agent/branch-eni-agent" "$PWD/artifacts/controller/branch-eni-controller" artifacts/demo/
 
 # The database's data directory, made once natively (initdb is slow under emulation) and packed in one file, which
 # the VM unpacks in a second (copying ~1,000 small files over 9p takes far longer).

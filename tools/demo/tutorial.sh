@@ -7,7 +7,8 @@
 #   the node        this namespace: the agent (branch-eni-agent run) and, as kubelet, the libcni driver running the
 #                   conflist the agent installed; each pod's sandbox is a network namespace
 #   the user        kubectl with the sandbox's kubeconfig
-#   usage: tutorial.sh REPO BIN_DIR SANDBOX_EXE     (BIN_DIR: branch-eni, branch-eni-agent, libcni-driver)
+#   the cluster     branch-eni-controller: the admission webhooks (resource request injected, pod-eni annotation guarded)
+#   usage: tutorial.sh REPO BIN_DIR SANDBOX_EXE     (BIN_DIR: branch-eni, branch-eni-agent, branch-eni-controller, libcni-driver)
 # DEMO_KEEP=1 keeps everything up after step 4 until /run/demo/stop exists (see demo.sh --keep).
 set -euo pipefail
 repo=$1 bin=$2 sandbox_exe=$3
@@ -19,6 +20,13 @@ t0=$(date +%s)
 
 step() { printf '\n\033[1m[%3ss] %s\033[0m\n' "$(($(date +%s) - t0))" "$*"; }
 show() { printf '  $ %s\n' "$*"; "$@" 2>&1 | sed 's/^/    /'; }
+# refused COMMAND...: shows a command that must fail (an admission webhook's denial) and what it said.
+refused() {
+  local out
+  printf '  $ %s\n' "$*"
+  if out=$("$@" 2>&1); then fail "not refused: $* -> $out"; fi
+  echo "$out" | sed 's/^/    /'
+}
 fail() {
   printf '\nFAILED: %s\n' "$*" >&2
   for f in "$w"/log/*.log; do [ -f "$f" ] && { echo "--- tail of $f" >&2; tail -n 25 "$f" >&2; }; done
@@ -37,6 +45,7 @@ wait_for() {
 cleanup() {
   set +e
   [ -n "${agent_pid:-}" ] && kill -TERM "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
+  [ -n "${controller_pid:-}" ] && kill -TERM "$controller_pid" 2>/dev/null && wait "$controller_pid" 2>/dev/null
   [ -n "${pg_bin:-}" ] && ip netns exec rds runuser -u postgres -- "$pg_bin/pg_ctl" -D "$w/pg" -m immediate stop >/dev/null 2>&1
   [ -n "${sandbox_pid:-}" ] && kill -TERM "$sandbox_pid" 2>/dev/null && wait "$sandbox_pid" 2>/dev/null
 }
@@ -102,6 +111,16 @@ show ip -br link show dev "$trunk_link"
 echo "  the conflist kubelet will use ($conflist):"
 jq -c '.plugins[0] | {type, enforcingMode, delegate: .delegate.type}' "$conflist" | sed 's/^/    /'
 
+step "   The cluster controller (branch-eni-controller): admission webhooks with a CA and certificate it makes itself"
+show kubectl apply -f "$repo/packaging/base/webhooks.yaml"
+"$bin/branch-eni-controller" run --webhook-address 127.0.0.1:9443 --webhook-url https://127.0.0.1:9443 --health-address 127.0.0.1:8081 \
+  >"$w/log/controller.log" 2>&1 &
+controller_pid=$!
+ca_bundle() { kubectl get mutatingwebhookconfiguration branch-eni -o 'jsonpath={.webhooks[0].clientConfig.caBundle}' | grep -q .; }
+wait_for 90 "the controller's readiness" curl -sf http://127.0.0.1:8081/readyz
+wait_for 60 "the controller's CA in the webhook configurations" ca_bundle
+show kubectl get mutatingwebhookconfiguration branch-eni -o 'jsonpath={range .webhooks[*]}{.name}: {.clientConfig.url}, failurePolicy {.failurePolicy}, caBundle {.clientConfig.caBundle}{"\n"}{end}'
+
 step "3. A SecurityGroupPolicy for role=backend with access-db, then the green (backend) and red (frontend) pods"
 show kubectl apply -f "$demo/security-group-policy.yaml"
 show kubectl get sgp -o wide
@@ -144,6 +163,11 @@ for pod in green red; do
 done
 echo "  green's annotation: $(pod_eni green)"
 show kubectl get pods -o wide
+echo "  the mutating webhook gave green (selected by the policy) the branch ENI resource, and red nothing:"
+show kubectl get pods green red -o 'custom-columns=NAME:.metadata.name,REQUESTS:.spec.containers[0].resources.requests,LIMITS:.spec.containers[0].resources.limits'
+echo "  the validating webhook: only the node agents write vpc.amazonaws.com/pod-eni"
+refused kubectl --context user annotate pod red "vpc.amazonaws.com/pod-eni=$(pod_eni green)"
+refused kubectl apply -f "$demo/forged-pod.yaml"
 show ip -d -br link show type vlan
 show ip netns exec green ip -br addr show dev eth0
 
