@@ -35,11 +35,13 @@ fail() {
 # wait_for SECONDS WHAT COMMAND...: polls until COMMAND succeeds.
 wait_for() {
   local limit=$1 what=$2; shift 2
-  local deadline=$(($(date +%s) + limit))
+  local start=$(date +%s)
+  local deadline=$((start + limit))
   until "$@" >/dev/null 2>&1; do
     (($(date +%s) < deadline)) || fail "timed out after ${limit}s waiting for $what"
     sleep 0.5
   done
+  (($(date +%s) - start < 5)) || echo "  (waited $(($(date +%s) - start)) s for $what)"
 }
 
 cleanup() {
@@ -92,7 +94,11 @@ ip netns exec rds runuser -u postgres -- "$pg_bin/pg_ctl" -D "$w/pg" -l "$w/pg-r
 echo "    postgres is starting on $rds_ip:5432"
 
 step "2. The node agent (branch-eni-agent run): trunk ENI, capacity, CNI installed once healthy"
-env ENABLE_POD_ENI=true CLUSTER_NAME=demo NODE_NAME=node-1 \
+# The agent runs as the agents' service account (the kubeconfig's "agent" context): the validating webhook lets only
+# that identity write the pod-eni annotation.
+sed 's/^current-context: .*/current-context: agent/' "$KUBECONFIG" >"$w/agent.kubeconfig"
+grep -q '^current-context: agent$' "$w/agent.kubeconfig" || fail "the sandbox kubeconfig has no current-context line to point at the agent"
+env KUBECONFIG="$w/agent.kubeconfig" ENABLE_POD_ENI=true CLUSTER_NAME=demo NODE_NAME=node-1 \
   AWS_EC2_METADATA_SERVICE_ENDPOINT="$imds" BRANCH_ENI_EC2_ENDPOINT="$ec2" AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=demo \
   BRANCH_ENI_STATE_DIR="$w/state" BRANCH_ENI_CNI_BIN_DIR="$w/cni/bin" BRANCH_ENI_CNI_CONF_DIR="$w/cni/net.d" \
   BRANCH_ENI_CNI_BINARY="$bin/branch-eni" BRANCH_ENI_CNI_DELEGATE_FILE="$demo/delegate.json" \
@@ -124,6 +130,8 @@ show kubectl get mutatingwebhookconfiguration branch-eni -o 'jsonpath={range .we
 step "3. A SecurityGroupPolicy for role=backend with access-db, then the green (backend) and red (frontend) pods"
 show kubectl apply -f "$demo/security-group-policy.yaml"
 show kubectl get sgp -o wide
+echo "  the validating webhook: only the node agents write vpc.amazonaws.com/pod-eni, so a pod cannot claim a branch:"
+refused kubectl apply -f "$demo/forged-pod.yaml"
 show kubectl apply -f "$demo/pods.yaml"
 # Polling goes straight to the API (curl): kubectl takes seconds per call under emulation.
 api() { curl -sf -H "Authorization: Bearer $(awk '/token:/ {print $2; exit}' "$KUBECONFIG")" "$(jq -r .kubernetes "$w/sandbox/endpoints.json")$1" "${@:2}"; }
@@ -161,13 +169,14 @@ for pod in green red; do
       [.spec.containers[] | {name, image, imageID: "", ready: true, started: true, restartCount: 0, state: {running: {startedAt: $now}}}]}}' \
     | api "/api/v1/namespaces/default/pods/$pod/status" -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary @- >/dev/null
 done
+has_eni() { [ -n "$(pod_eni "$1")" ]; }
+wait_for 30 "green's annotation (the agent writes it right after the record the CNI used)" has_eni green
 echo "  green's annotation: $(pod_eni green)"
 show kubectl get pods -o wide
 echo "  the mutating webhook gave green (selected by the policy) the branch ENI resource, and red nothing:"
 show kubectl get pods green red -o 'custom-columns=NAME:.metadata.name,REQUESTS:.spec.containers[0].resources.requests,LIMITS:.spec.containers[0].resources.limits'
-echo "  the validating webhook: only the node agents write vpc.amazonaws.com/pod-eni"
+echo "  nor can a user give an existing pod one (the agent, as system:serviceaccount:kube-system:branch-eni, did green's):"
 refused kubectl --context user annotate pod red "vpc.amazonaws.com/pod-eni=$(pod_eni green)"
-refused kubectl apply -f "$demo/forged-pod.yaml"
 show ip -d -br link show type vlan
 show ip netns exec green ip -br addr show dev eth0
 
