@@ -94,7 +94,9 @@ internal sealed class BranchEniController
 
     private WebApplication BuildApp()
     {
-        var builder = WebApplication.CreateSlimBuilder();
+        // The content root is the executable's folder, never the working directory: the host watches its content root
+        // for appsettings changes, and a watch over `/` (the demo starts everything from there) hung start-up for minutes.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         // ASP.NET Core's own events (TLS handshake failures, bind errors) go to our JSON log, warnings and up only: the
         // Serilog provider lets everything through to its logger (its filter rule wins over SetMinimumLevel), so the
         // level is set on a child logger instead. Per-request information would drown the admission log lines.
