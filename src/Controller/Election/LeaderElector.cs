@@ -103,8 +103,9 @@ internal sealed class LeaderElector(KubeConnection kube, string ns, string name,
         {
             return (_leader, false);
         }
-        catch (Exception e) when (e is HttpRequestException or k8s.Autorest.HttpOperationException or OperationCanceledException)
+        catch (Exception e)
         {
+            // Whatever went wrong, this round is not a renewal; the deadline decides when a leader steps down.
             if (!KubeConnection.IsStatus(e, HttpStatusCode.Conflict))
             {
                 log.Warning("Lease {Namespace}/{Lease}: {Error}", ns, name, e.Message);

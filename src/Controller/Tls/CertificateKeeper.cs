@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Serilog;
 
@@ -39,8 +38,9 @@ internal sealed class CertificateKeeper(TlsSecretStore? store, WebhookConfigurat
             {
                 return;
             }
-            catch (Exception e) when (e is HttpRequestException or CryptographicException or IOException or k8s.Autorest.HttpOperationException or OperationCanceledException)
+            catch (Exception e)
             {
+                // Any failure (API down, RBAC, a bad file) is retried: the certificate already served stays in use.
                 log.Warning("Webhook certificate check failed ({Error}); trying again in {Seconds} s", e.Message, (int)CheckInterval.TotalSeconds);
             }
 

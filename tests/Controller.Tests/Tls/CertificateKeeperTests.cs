@@ -39,5 +39,24 @@ public sealed class CertificateKeeperTests : IDisposable
         Assert.InRange(keeper.SecondsToExpiry!.Value, TimeSpan.FromDays(364).TotalSeconds, TimeSpan.FromDays(366).TotalSeconds);
     }
 
+    [Fact]
+    public async Task An_unreachable_api_server_is_retried_until_stopped_without_failing_the_loop()
+    {
+        using var dead = new BranchEni.Kube.KubeConnection(new k8s.Kubernetes(new k8s.KubernetesClientConfiguration { Host = "http://127.0.0.1:1" }));
+        var names = ServingNames.ForService("kube-system", "branch-eni-controller");
+        var log = new Serilog.LoggerConfiguration().WriteTo.Sink(Sink).CreateLogger();
+        var keeper = new CertificateKeeper(new TlsSecretStore(dead, "kube-system", "tls", log),
+            new WebhookConfigurations(dead, new WebhookEndpoint("kube-system", "svc", null), log), names, null, log)
+        { CheckInterval = TimeSpan.FromMilliseconds(50) };
+        using var stop = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+
+        await keeper.RunAsync(stop.Token);
+
+        Assert.Null(keeper.Current);
+        Assert.True(Sink.Lines.Count(l => l.Contains("Webhook certificate check failed", StringComparison.Ordinal)) >= 2, string.Join("\n", Sink.Lines));
+    }
+
+    private BranchEni.Controller.Tests.Sandbox.CollectingSink Sink { get; } = new();
+
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 }
