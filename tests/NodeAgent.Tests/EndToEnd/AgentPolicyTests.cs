@@ -120,7 +120,8 @@ public sealed class AgentPolicyTests
         await AgentWorld.EventuallyAsync(async () => (await world.Kube.EventsAboutAsync("app", "bad")).Any(e => e.Reason == "InvalidSecurityGroupPolicy" && e.Message.Contains("web-servers", StringComparison.Ordinal)), Wait, "invalid policy event");
         Assert.Contains(world.LogSink.Lines, l => l.Contains("SecurityGroupPolicy app/bad is invalid", StringComparison.Ordinal));
         Assert.True(agent.Healthy);
-        Assert.Equal(9, agent.Table!.Vlans.Free);
+        // Each failed attempt gives its VLAN back, though a retry may hold one for a moment (seen under load).
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Table!.Vlans.Free == 9), Wait, "the failed attempt's VLAN given back");
         Assert.Null(await world.Kube.PodEniAnnotationAsync("app", "green"));
 
         // EC2 recovers: the same pod is provisioned on the next retry, with the valid policy's groups only.
