@@ -49,6 +49,14 @@ internal sealed record PodRecord : BranchEniInfo
 
     [JsonPropertyName("podUid")]
     public string? PodUid { get; init; }
+
+    /// <summary>
+    /// "Allowed" or "Denied": whether the pod may reach the instance metadata service (decided by the agent from the
+    /// pod's label and the cluster default, src/Policy MetadataAccessPolicy). Absent in records written before the
+    /// field existed: those pods were given access, so absent reads as Allowed.
+    /// </summary>
+    [JsonPropertyName("metadataAccess")]
+    public string? MetadataAccess { get; init; }
 }
 
 /// <summary>The node-local record `trunk.json`: the trunk ENI and the host link that carries it.</summary>

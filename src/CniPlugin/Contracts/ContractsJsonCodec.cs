@@ -19,7 +19,7 @@ internal static class ContractsJsonCodec
         }
 
         string? eniId = null, ifAddress = null, privateIp = null, ipv6Addr = null, subnetCidr = null, subnetV6Cidr = null;
-        string? associationId = null, podNamespace = null, podName = null, podUid = null;
+        string? associationId = null, podNamespace = null, podName = null, podUid = null, metadataAccess = null;
         int? vlanId = null;
         while (JsonFields.NextProperty(ref reader))
         {
@@ -36,6 +36,7 @@ internal static class ContractsJsonCodec
                 case "podNamespace": podNamespace = JsonFields.String(ref reader, "$", "podNamespace"); break;
                 case "podName": podName = JsonFields.String(ref reader, "$", "podName"); break;
                 case "podUid": podUid = JsonFields.String(ref reader, "$", "podUid"); break;
+                case "metadataAccess": metadataAccess = JsonFields.String(ref reader, "$", "metadataAccess"); break;
                 default: JsonFields.Skip(ref reader); break;
             }
         }
@@ -45,7 +46,7 @@ internal static class ContractsJsonCodec
         {
             EniId = eniId, IfAddress = ifAddress, PrivateIp = privateIp, Ipv6Addr = ipv6Addr, VlanId = vlanId,
             SubnetCidr = subnetCidr, SubnetV6Cidr = subnetV6Cidr, AssociationId = associationId,
-            PodNamespace = podNamespace, PodName = podName, PodUid = podUid,
+            PodNamespace = podNamespace, PodName = podName, PodUid = podUid, MetadataAccess = metadataAccess,
         };
     }
 

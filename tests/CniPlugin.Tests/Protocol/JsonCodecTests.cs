@@ -153,6 +153,7 @@ public sealed class JsonCodecTests
         {"eniId":"eni-0abc","ifAddress":"0e:ee:16:bd:41:31","privateIp":"192.168.19.148","ipv6Addr":"","vlanId":3,"subnetCidr":"192.168.0.0/19",
          "subnetV6Cidr":"","associationID":"trunk-assoc-1","podNamespace":"default","podName":"green","podUid":"0b8c9d7e-1111-2222-3333-444455556666"}
         """,
+        """{"eniId":"eni-2","vlanId":4,"podUid":"ab","metadataAccess":"Denied"}""",
         """{"eniId":"eni-1","vlanId":null,"macAddress":"0e:ee:16:bd:41:31","linkName":"ens6","later":{"x":1}}""",
         """{"eniId":"eni-1","eniId":"eni-2","AssociationId":"wrong case"}""",
         """{"podUid":"0b8c9d7e-1111","podNamespace":"default","podName":"red","branch":false,"reason":"no SecurityGroupPolicy selects it"}""",
