@@ -39,6 +39,17 @@ internal static class SecurityGroupRuleset
             text.Append(CultureInfo.InvariantCulture, $"    ip daddr {eni.PrivateIp} jump {ChainName(eni.Id)}\n");
         }
 
+        // A route-table entry delivers its prefix to the instance's primary ENI, so that ENI's groups filter it too
+        // (pods on the node's own networking are reached this way, behind the node's security groups).
+        foreach (var route in snapshot.Routes)
+        {
+            var primary = enis.FirstOrDefault(e => e.InstanceId == route.InstanceId && e.DeviceIndex == 0);
+            if (primary is not null)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"    ip daddr {route.DestinationCidrBlock} jump {ChainName(primary.Id)}\n");
+            }
+        }
+
         text.Append("  }\n");
         foreach (var eni in enis)
         {

@@ -66,8 +66,8 @@ public sealed class VpcFabricPlanTests
         var vlan = Assert.Single(plan.Branches);
         Assert.Equal((7, plan.NodeNics[1].RouterName, branch.PrivateIpAddress, branch.MacAddress), (vlan.VlanId, vlan.TrunkRouterName, vlan.Ip.ToString(), vlan.Mac));
         Assert.True(vlan.RouterName.Length <= 15, vlan.RouterName);
-        var host = Assert.Single(plan.Hosts);
-        Assert.Equal(("rds", "192.168.20.50"), (host.Netns, host.Ip.ToString()));
+        Assert.Equal([("instance", "192.168.20.60"), ("rds", "192.168.20.50")],
+            plan.Hosts.Select(h => (h.Netns, h.Ip.ToString())).OrderBy(h => h.Netns, StringComparer.Ordinal));
         var route = Assert.Single(plan.Routes);
         Assert.Equal(("10.88.0.0/24", IPAddress.Parse("192.168.10.10")), (route.Destination.ToString(), route.NextHop));
 
@@ -75,6 +75,8 @@ public sealed class VpcFabricPlanTests
         Assert.Contains($"ip daddr 192.168.20.50 jump to_{Rds.Replace('-', '_')}", plan.Ruleset, StringComparison.Ordinal);
         Assert.Contains($"meta l4proto tcp th dport 5432 ip saddr @sg_{AccessDb.Replace('-', '_')} accept", plan.Ruleset, StringComparison.Ordinal);
         Assert.Contains($"elements = {{ {branch.PrivateIpAddress} }}", plan.Ruleset, StringComparison.Ordinal);
+        // The node's pod range is delivered to its primary ENI, so the node's groups filter it like the ENI's own address.
+        Assert.Contains($"ip daddr 10.88.0.0/24 jump to_{primary.EniId.Replace('-', '_')}", plan.Ruleset, StringComparison.Ordinal);
 
         await ec2.DisassociateTrunkInterfaceAsync(new DisassociateTrunkInterfaceRequest { AssociationId = (await ec2.DescribeTrunkInterfaceAssociationsAsync(new())).InterfaceAssociations[0].AssociationId });
         Assert.Empty(FabricPlan.Of(sandbox.Admin.Snapshot(), Node).Branches);
