@@ -8,8 +8,9 @@
 #                   conflist the agent installed; each pod's sandbox is a network namespace
 #   the user        kubectl with the sandbox's kubeconfig
 #   the cluster     branch-eni-controller: the admission webhooks (resource request injected, pod-eni annotation guarded)
+#   the second tutorial tools/demo/calico.sh (sourced after step 4): Calico's security-group annotation, labels, metadata access
 #   usage: tutorial.sh REPO BIN_DIR SANDBOX_EXE     (BIN_DIR: branch-eni, branch-eni-agent, branch-eni-controller, libcni-driver)
-# DEMO_KEEP=1 keeps everything up after step 4 until /run/demo/stop exists (see demo.sh --keep).
+# DEMO_KEEP=1 keeps everything up after step 8 until /run/demo/stop exists (see demo.sh --keep).
 set -euo pipefail
 repo=$1 bin=$2 sandbox_exe=$3
 demo=$repo/tools/demo
@@ -46,6 +47,7 @@ wait_for() {
 
 cleanup() {
   set +e
+  [ -n "${httpd_pids:-}" ] && kill $httpd_pids 2>/dev/null
   [ -n "${agent_pid:-}" ] && kill -TERM "$agent_pid" 2>/dev/null && wait "$agent_pid" 2>/dev/null
   [ -n "${controller_pid:-}" ] && kill -TERM "$controller_pid" 2>/dev/null && wait "$controller_pid" 2>/dev/null
   [ -n "${pg_bin:-}" ] && ip netns exec rds runuser -u postgres -- "$pg_bin/pg_ctl" -D "$w/pg" -m immediate stop >/dev/null 2>&1
@@ -64,6 +66,7 @@ mountpoint -q /dev/shm || { mkdir -p /dev/shm && mount -t tmpfs shm /dev/shm; }
 step "1. The VPC: EC2, IMDS and the Kubernetes API (branch-eni-sandbox), and the network fabric that plays the VPC"
 ip netns add vpc
 ip netns add rds
+ip netns add instance
 "$sandbox_exe" --state-dir "$w/sandbox" --seed "$demo/seed.json" --fabric-router /run/netns/vpc --fabric-node "$node_instance" \
   >"$w/log/sandbox.log" 2>&1 &
 sandbox_pid=$!
@@ -98,7 +101,7 @@ step "2. The node agent (branch-eni-agent run): trunk ENI, capacity, CNI install
 # that identity write the pod-eni annotation.
 sed 's/^current-context: .*/current-context: agent/' "$KUBECONFIG" >"$w/agent.kubeconfig"
 grep -q '^current-context: agent$' "$w/agent.kubeconfig" || fail "the sandbox kubeconfig has no current-context line to point at the agent"
-env KUBECONFIG="$w/agent.kubeconfig" ENABLE_POD_ENI=true CLUSTER_NAME=demo NODE_NAME=node-1 \
+env KUBECONFIG="$w/agent.kubeconfig" ENABLE_POD_ENI=true ENABLE_SG_ANNOTATION=true CLUSTER_NAME=demo NODE_NAME=node-1 \
   AWS_EC2_METADATA_SERVICE_ENDPOINT="$imds" BRANCH_ENI_EC2_ENDPOINT="$ec2" AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=demo \
   BRANCH_ENI_STATE_DIR="$w/state" BRANCH_ENI_CNI_BIN_DIR="$w/cni/bin" BRANCH_ENI_CNI_CONF_DIR="$w/cni/net.d" \
   BRANCH_ENI_CNI_BINARY="$bin/branch-eni" BRANCH_ENI_CNI_DELEGATE_FILE="$demo/delegate.json" \
@@ -119,7 +122,9 @@ jq -c '.plugins[0] | {type, enforcingMode, delegate: .delegate.type}' "$conflist
 
 step "   The cluster controller (branch-eni-controller): admission webhooks with a CA and certificate it makes itself"
 show kubectl apply -f "$repo/packaging/base/webhooks.yaml"
-"$bin/branch-eni-controller" run --webhook-address 127.0.0.1:9443 --webhook-url https://127.0.0.1:9443 --health-address 127.0.0.1:8081 \
+# ENABLE_SG_ANNOTATION as on the agents; EC2 (the emulator) for the security-group members of companion NetworkPolicies.
+env ENABLE_SG_ANNOTATION=true BRANCH_ENI_EC2_ENDPOINT="$ec2" AWS_REGION=us-west-2 AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=demo \
+  "$bin/branch-eni-controller" run --webhook-address 127.0.0.1:9443 --webhook-url https://127.0.0.1:9443 --health-address 127.0.0.1:8081 \
   >"$w/log/controller.log" 2>&1 &
 controller_pid=$!
 ca_bundle() { kubectl get mutatingwebhookconfiguration branch-eni -o 'jsonpath={.webhooks[0].clientConfig.caBundle}' | grep -q .; }
@@ -155,6 +160,16 @@ sandbox_add() {
   done
   return 1
 }
+# As kubelet does once the sandbox is up: report the pod running at its address (READY, STATUS and IP in kubectl).
+report_running() {
+  local pod=$1 uid
+  uid=$(api "/api/v1/namespaces/default/pods/$pod" | jq -r .metadata.uid)
+  echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")   (agent's decision: $(jq -c '{branch, reason}' "$w/state/decisions/$uid.json"))"
+  api "/api/v1/namespaces/default/pods/$pod" | jq -c --arg ip "$(jq -r '.ips[0].address | sub("/.*"; "")' "$w/log/cni-add-$pod.json")" \
+    --arg now "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{status: {phase: "Running", podIP: $ip, podIPs: [{ip: $ip}], containerStatuses:
+      [.spec.containers[] | {name, image, imageID: "", ready: true, started: true, restartCount: 0, state: {running: {startedAt: $now}}}]}}' \
+    | api "/api/v1/namespaces/default/pods/$pod/status" -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary @- >/dev/null
+}
 for pod in green red; do
   sandbox_add "$pod" & eval "add_$pod=\$!"
 done
@@ -162,12 +177,7 @@ wait "$add_green" || fail "CNI ADD for green: $(cat "$w/log/cni-add-green.err")"
 wait "$add_red" || fail "CNI ADD for red: $(cat "$w/log/cni-add-red.err")"
 for pod in green red; do
   uid=$(api "/api/v1/namespaces/default/pods/$pod" | jq -r .metadata.uid)
-  echo "  kubelet: CNI ADD $pod -> $(jq -r '.ips[0].address' "$w/log/cni-add-$pod.json")   (agent's decision: $(jq -c '{branch, reason}' "$w/state/decisions/$uid.json"))"
-  # As kubelet does once the sandbox is up: report the pod running at its address (READY, STATUS and IP below).
-  api "/api/v1/namespaces/default/pods/$pod" | jq -c --arg ip "$(jq -r '.ips[0].address | sub("/.*"; "")' "$w/log/cni-add-$pod.json")" \
-    --arg now "$(date -u +%Y-%m-%dT%H:%M:%SZ)" '{status: {phase: "Running", podIP: $ip, podIPs: [{ip: $ip}], containerStatuses:
-      [.spec.containers[] | {name, image, imageID: "", ready: true, started: true, restartCount: 0, state: {running: {startedAt: $now}}}]}}' \
-    | api "/api/v1/namespaces/default/pods/$pod/status" -X PATCH -H 'Content-Type: application/merge-patch+json' --data-binary @- >/dev/null
+  report_running "$pod"
 done
 has_eni() { [ -n "$(pod_eni "$1")" ]; }
 wait_for 30 "green's annotation (the agent writes it right after the record the CNI used)" has_eni green
@@ -197,6 +207,8 @@ show cli pods
 show cli verify
 show cli verify default/green -o json
 
+source "$demo/calico.sh"
+
 if [ "${DEMO_KEEP:-0}" = 1 ]; then
   step "Kept running: a shell inside the VM on this terminal; leave it (exit) to delete the pods and check for leaks"
   cat >"$w/shellrc" <<RC
@@ -208,20 +220,23 @@ RC
   setsid bash --rcfile "$w/shellrc" -i <>/dev/ttyS0 >&0 2>&0 || true
 fi
 
-step "5. Delete the pods: kubelet's CNI DEL, then the branch ENI goes after the agent's cooldown (30 s here)"
-show kubectl delete pod green red --wait=false
-for pod in green red; do
+step "9. Delete the pods: kubelet's CNI DEL, then the branch ENIs go after the agent's cooldown (30 s here)"
+kill $httpd_pids 2>/dev/null; httpd_pids=
+show kubectl delete pod green red web web-meta plain typo --wait=false
+for pod in green red web web-meta plain; do
   driver del -netns "/run/netns/$pod" -id "$pod-sandbox" -args "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=$pod;K8S_POD_INFRA_CONTAINER_ID=$pod-sandbox" || fail "CNI DEL for $pod"
   ip netns del "$pod"
 done
 branches() { curl -sf "$admin/ec2/state" | jq '[.networkInterfaces[] | select(.interfaceType == "branch")] | length'; }
 no_branches() { [ "$(branches)" = 0 ]; }
-wait_for 120 "the branch ENI to be deleted from EC2" no_branches
+wait_for 150 "the branch ENIs to be deleted from EC2" no_branches
 echo "  branch ENIs left in EC2: $(branches)"
 leftovers=$( { ip -d -br link show type vlan; ip rule | grep -E '^(10|512|1536):'; ip route show table all | grep -E 'table (1[0-9][0-9]|[2-9][0-9][0-9]|[0-9]{4})\b'; find "$w/state/pods" "$w/state/decisions" -type f 2>/dev/null; } || true)
 [ -z "$leftovers" ] || fail "left in the node's kernel or records: $leftovers"
 wait_for 10 "the fabric to remove the VLAN sub-interface" sh -c "! ip -n vpc -br link show type vlan | grep -q ."
 echo "  node kernel: no VLAN links, no pod rules or tables, no records; VPC: no VLAN sub-interfaces"
+no_sg_labels() { [ "$(api /api/v1/pods | jq '[.items[].metadata.labels // {} | keys[] | select(startswith("sg.aws.tigera.io/"))] | length')" = 0 ]; }
+no_sg_labels || fail "sg.aws.tigera.io labels left on pods"
 show cli cleanup --dry-run
 
-step "Done in $(($(date +%s) - t0)) s: green reached the database through its own branch ENI, red timed out, nothing leaked"
+step "Done in $(($(date +%s) - t0)) s: green reached the database through its own branch ENI, red timed out; the instance reached web, not plain; nothing leaked"
