@@ -25,4 +25,5 @@ public static class Errno
     public const int EADDRNOTAVAIL = 99;
     public const int ENETUNREACH = 101;
     public const int EOPNOTSUPP = 95;
+    public const int ETIMEDOUT = 110;
 }

@@ -15,8 +15,16 @@ internal static partial class Libc
     internal const int SOL_NETLINK = 270;
     internal const int NETLINK_CAP_ACK = 10;
     internal const int NETLINK_EXT_ACK = 11;
-    internal const int MSG_PEEK = 0x2;
+    internal const int SO_RCVTIMEO = 20;
     internal const int MSG_TRUNC = 0x20;
+
+    /// <summary>struct timeval (bits/types/struct_timeval.h, 64-bit).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct TimeVal
+    {
+        public long Seconds;
+        public long Microseconds;
+    }
 
     /// <summary>struct sockaddr_nl (linux/netlink.h).</summary>
     [StructLayout(LayoutKind.Sequential)]

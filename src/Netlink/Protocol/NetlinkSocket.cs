@@ -14,16 +14,33 @@ internal delegate void DumpHandler<TState>(in NetlinkMessage message, TState sta
 internal sealed unsafe class NetlinkSocket : IDisposable
 {
     private const int MaxDumpAttempts = 10;
+
+    /// <summary>
+    /// One datagram is read in one call into a buffer this size. The kernel caps a dump's datagrams at 32 KiB
+    /// (netlink_recvmsg's max_recvmsg_len) and the single answers we ask for (links without VF data, routes, rules,
+    /// acks with a capped echo) are far smaller, so 64 KiB holds any of them; a larger one is reported (EMSGSIZE),
+    /// never cut short silently.
+    /// </summary>
+    internal const int ReceiveBufferSize = 64 * 1024;
+
+    /// <summary>How long a request waits for the kernel's answer. The kernel answers in microseconds to
+    /// milliseconds (seconds when the rtnl lock is contended); a reply it never sends must not hang a CNI call until the
+    /// runtime kills it without an answer.</summary>
+    public static readonly TimeSpan DefaultReceiveTimeout = TimeSpan.FromSeconds(30);
+
     private readonly NetlinkSocketHandle _handle;
     private readonly Lock _gate = new();
-    private byte[] _receiveBuffer = new byte[32 * 1024];
+    private readonly byte[] _receiveBuffer = new byte[ReceiveBufferSize];
+    private readonly TimeSpan _receiveTimeout;
     private uint _sequence;
 
-    private NetlinkSocket(NetlinkSocketHandle handle, uint portId)
+    private NetlinkSocket(NetlinkSocketHandle handle, uint portId, TimeSpan receiveTimeout)
     {
         _handle = handle;
         PortId = portId;
+        _receiveTimeout = receiveTimeout;
         _sequence = (uint)Environment.TickCount;
+        SetReceiveTimeout(Fd, receiveTimeout);
     }
 
     /// <summary>The port id the kernel assigned at bind.</summary>
@@ -57,7 +74,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
                 throw new NetlinkException(Libc.LastErrno, "getsockname(AF_NETLINK)");
             }
 
-            return new NetlinkSocket(handle, address.PortId);
+            return new NetlinkSocket(handle, address.PortId, DefaultReceiveTimeout);
         }
         catch
         {
@@ -74,8 +91,22 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
+    private static void SetReceiveTimeout(int fd, TimeSpan timeout)
+    {
+        var value = new Libc.TimeVal
+        {
+            Seconds = timeout.Ticks / TimeSpan.TicksPerSecond,
+            Microseconds = timeout.Ticks % TimeSpan.TicksPerSecond / TimeSpan.TicksPerMicrosecond,
+        };
+        if (Libc.SetSockOpt(fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, &value, sizeof(Libc.TimeVal)) != 0)
+        {
+            throw new NetlinkException(Libc.LastErrno, "setsockopt(SOL_SOCKET, SO_RCVTIMEO)");
+        }
+    }
+
     /// <summary>Adopts a connected descriptor that speaks netlink framing (tests: a socketpair playing the kernel).</summary>
-    internal static NetlinkSocket FromDescriptor(int fd, uint portId) => new(new NetlinkSocketHandle(fd), portId);
+    internal static NetlinkSocket FromDescriptor(int fd, uint portId, TimeSpan? receiveTimeout = null) =>
+        new(new NetlinkSocketHandle(fd), portId, receiveTimeout ?? DefaultReceiveTimeout);
 
     /// <summary>Sends one request that asks for an ACK and returns 0 or the positive errno the kernel answered.</summary>
     /// <param name="request">A complete message; its sequence and port id fields are filled in here.</param>
@@ -234,19 +265,13 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
-    /// <summary>Receives one datagram from the kernel into the reused buffer, growing it first if the datagram is
-    /// larger (peeked with MSG_TRUNC). Datagrams from anything but the kernel (port 0) are dropped.</summary>
+    /// <summary>Receives one datagram from the kernel into the reused buffer, in one call. Datagrams from anything
+    /// but the kernel (port 0) are dropped.</summary>
     private ReadOnlySpan<byte> Receive()
     {
         while (true)
         {
-            var peeked = ReceiveInto(Libc.MSG_PEEK | Libc.MSG_TRUNC, out _);
-            if (peeked > _receiveBuffer.Length)
-            {
-                _receiveBuffer = new byte[NetlinkWriter.Align(peeked)];
-            }
-
-            var length = ReceiveInto(0, out var from);
+            var length = ReceiveOnce(out var from);
             if (from == 0)
             {
                 return _receiveBuffer.AsSpan(0, length);
@@ -254,7 +279,7 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         }
     }
 
-    private int ReceiveInto(int flags, out uint fromPort)
+    private int ReceiveOnce(out uint fromPort)
     {
         var from = default(Libc.SockAddrNetlink);
         var fromLength = sizeof(Libc.SockAddrNetlink);
@@ -262,7 +287,13 @@ internal sealed unsafe class NetlinkSocket : IDisposable
         {
             while (true)
             {
-                var received = Libc.RecvFrom(Fd, data, (nuint)_receiveBuffer.Length, flags, &from, &fromLength);
+                // MSG_TRUNC: the datagram's real length comes back even when it did not fit.
+                var received = Libc.RecvFrom(Fd, data, (nuint)_receiveBuffer.Length, Libc.MSG_TRUNC, &from, &fromLength);
+                if (received > _receiveBuffer.Length)
+                {
+                    throw new NetlinkException(Errno.EMSGSIZE, "recvfrom(netlink)", $"a {received}-byte datagram does not fit the {_receiveBuffer.Length}-byte buffer");
+                }
+
                 if (received >= 0)
                 {
                     fromPort = from.PortId;
@@ -270,6 +301,11 @@ internal sealed unsafe class NetlinkSocket : IDisposable
                 }
 
                 var errno = Libc.LastErrno;
+                if (errno == Errno.EAGAIN)
+                {
+                    throw new NetlinkException(Errno.ETIMEDOUT, "recvfrom(netlink)", $"no answer from the kernel within {_receiveTimeout.TotalSeconds:0.###} s");
+                }
+
                 if (errno != Errno.EINTR)
                 {
                     throw new NetlinkException(errno, "recvfrom(netlink)");

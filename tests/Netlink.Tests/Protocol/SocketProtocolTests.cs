@@ -68,9 +68,25 @@ public sealed class SocketProtocolTests
     }
 
     [Fact]
-    public void A_datagram_larger_than_the_receive_buffer_is_read_whole()
+    public void A_large_datagram_is_read_whole_in_one_receive()
     {
-        // 40 links with 2 KB aliases make an 80 KB datagram, over the initial 32 KB buffer.
+        // 28 links with 2 KB aliases make a ~60 KB datagram: more than a dump ever sends, within the buffer.
+        var alias = new string('x', 2000);
+        using var kernel = new FakeKernel((_, seq) =>
+        [
+            FakeKernel.Datagram([.. Enumerable.Range(1, 28).Select(i => FakeKernel.NewLink(seq, i, $"l{i}", alias: alias))]),
+            FakeKernel.Done(seq),
+        ]);
+
+        var links = kernel.Handle.ListLinks();
+
+        Assert.Equal(28, links.Count);
+        Assert.All(links, l => Assert.Equal(alias, l.Alias));
+    }
+
+    [Fact]
+    public void A_datagram_larger_than_the_buffer_is_an_error_not_a_truncated_answer()
+    {
         var alias = new string('x', 2000);
         using var kernel = new FakeKernel((_, seq) =>
         [
@@ -78,9 +94,21 @@ public sealed class SocketProtocolTests
             FakeKernel.Done(seq),
         ]);
 
-        var links = kernel.Handle.ListLinks();
+        var e = Assert.Throws<NetlinkException>(() => kernel.Handle.ListLinks());
 
-        Assert.Equal(40, links.Count);
-        Assert.All(links, l => Assert.Equal(alias, l.Alias));
+        Assert.Equal(Errno.EMSGSIZE, e.Errno);
+        Assert.Contains("does not fit", e.ExtendedAck, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_kernel_that_never_answers_times_out_instead_of_hanging()
+    {
+        using var kernel = new FakeKernel((_, _) => [], receiveTimeout: TimeSpan.FromMilliseconds(300));
+
+        var e = Assert.Throws<NetlinkException>(() => kernel.Handle.SetLinkUp(5));
+
+        Assert.Equal(Errno.ETIMEDOUT, e.Errno);
+        Assert.Equal("recvfrom(netlink)", e.Operation);
+        Assert.Contains("within 0.3 s", e.ExtendedAck, StringComparison.Ordinal);
     }
 }

@@ -18,7 +18,8 @@ internal sealed unsafe partial class FakeKernel : IDisposable
     private readonly Func<int, uint, IEnumerable<byte[]>> _answer;
 
     /// <param name="answer">For the n-th request (from 0) and its sequence number, the datagrams to send back.</param>
-    public FakeKernel(Func<int, uint, IEnumerable<byte[]>> answer)
+    /// <param name="receiveTimeout">The library socket's receive timeout (its default when null).</param>
+    public FakeKernel(Func<int, uint, IEnumerable<byte[]>> answer, TimeSpan? receiveTimeout = null)
     {
         _answer = answer;
         var fds = stackalloc int[2];
@@ -28,7 +29,7 @@ internal sealed unsafe partial class FakeKernel : IDisposable
         }
 
         _kernelFd = fds[1];
-        Handle = new NetlinkHandle(NetlinkSocket.FromDescriptor(fds[0], PortId));
+        Handle = new NetlinkHandle(NetlinkSocket.FromDescriptor(fds[0], PortId, receiveTimeout));
         _thread = new Thread(Serve) { IsBackground = true, Name = "fake kernel" };
         _thread.Start();
     }
