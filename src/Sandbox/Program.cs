@@ -83,7 +83,8 @@ internal static class Program
             Console.WriteLine($"ec2 {ep.Ec2}\nimds {ep.Imds}\nkubernetes {ep.Kubernetes}\nadmin {ep.Admin}\nstate {Path.GetFullPath(stateDir)}");
             var fabric = fabricRouter is null
                 ? Task.CompletedTask
-                : new Fabric.VpcFabric(host.Admin, fabricNode!, fabricRouter, Console.Out).RunAsync(stop.Token);
+                : new Fabric.VpcFabric(host.Admin, fabricNode!, fabricRouter, Console.Out,
+                    socket => host.ServeImdsAsync(socket, fabricNode!, stop.Token)).RunAsync(stop.Token);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);

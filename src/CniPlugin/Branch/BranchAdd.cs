@@ -2,6 +2,7 @@ using System.Net;
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
 using BranchEni.Netlink;
+using BranchEni.Policy;
 using Serilog.Core;
 
 namespace BranchEni.Cni.Branch;
@@ -23,7 +24,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     /// <summary>The step names in order, for tests that fail each in turn.</summary>
     public static readonly string[] Steps =
-        ["preflight", "veth", "pod-address", "pod-routes", "pod-neighbour", "vlan", "vlan-routes", "pod-route", "rules"];
+        ["preflight", "veth", "pod-address", "pod-routes", "pod-neighbour", "vlan", "vlan-routes", "metadata", "pod-route", "rules"];
 
     // Whether preflight found this container's own veth / VLAN link left over (a retry after a kill): the steps below
     // replace them.
@@ -50,6 +51,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
             Link vlan = null!;
             Step("vlan", () => vlan = AddVlan(undo));
             Step("vlan-routes", () => AddVlanRoutes(vlan));
+            Step("metadata", () => ApplyMetadataAccess(undo));
             Step("pod-route", () => AddPodRoute(hostVeth, undo));
             Step("rules", () => AddRules(undo));
             undo.Commit();
@@ -168,6 +170,22 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         {
             Destination = new IPNetwork(IPAddress.Any, 0), Gateway = layout.VpcGateway, OutputIndex = vlan.Index, Table = layout.Table,
         });
+    }
+
+    /// <summary>Before the rules steer the pod's traffic into its table, so a denied pod never has a moment of access.</summary>
+    private void ApplyMetadataAccess(UndoStack undo)
+    {
+        var route = layout.MetadataDenyRoute;
+        if (layout.MetadataAccess == MetadataAccess.Denied)
+        {
+            host.ReplaceRoute(route);
+            undo.Push("metadata", () => host.DeleteRouteIfExists(route));
+        }
+        else
+        {
+            // A deny route left by an earlier pod of this VLAN (its DEL never ran) would wrongly deny this one.
+            host.DeleteRouteIfExists(route);
+        }
     }
 
     private void AddPodRoute(Link hostVeth, UndoStack undo)

@@ -4,16 +4,18 @@ using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Branch;
 
 /// <summary>
 /// CHECK for a branch pod: the kernel must match prevResult and the configured mode (links, MACs, VLAN id, owner,
-/// address, routes, neighbour, rules). The first difference fails with a message naming it (code 105).
+/// address, routes, neighbour, rules), and the metadata deny route must match the pod's record (the desired state:
+/// prevResult cannot say it). The first difference fails with a message naming it (code 105).
 /// </summary>
 internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, string containerId, EnforcingMode mode, string vlanKind = "vlan")
 {
-    public void Run(BranchFootprint expected)
+    public void Run(BranchFootprint expected, MetadataAccess metadataAccess)
     {
         ArgumentNullException.ThrowIfNull(expected);
         var veth = host.TryGetLink(expected.HostVeth) ?? throw Differs($"host veth {expected.HostVeth} is missing");
@@ -30,7 +32,7 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
 
         var ip = expected.PodIp ?? throw Differs("prevResult has no IPv4 address on interface 1");
         CheckPod(expected, veth, ip);
-        CheckTable(expected, vlan, veth, ip);
+        CheckTable(expected, vlan, veth, ip, metadataAccess);
         CheckRules(expected, veth, ip);
     }
 
@@ -53,7 +55,7 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
             $"the pod lacks the permanent neighbour {BranchLayout.PodGateway} lladdr {(veth.Mac is { } vm ? BranchEniAssignment.FormatMac(vm) : "?")}");
     }
 
-    private void CheckTable(BranchFootprint expected, Link vlan, Link veth, IPAddress ip)
+    private void CheckTable(BranchFootprint expected, Link vlan, Link veth, IPAddress ip, MetadataAccess metadataAccess)
     {
         var table = host.ListRoutes(AddressFamily.InterNetwork, expected.Table);
         var defaultRoute = table.FirstOrDefault(r => r.Destination.PrefixLength == 0 && r.OutputIndex == vlan.Index && r.Gateway is not null)
@@ -64,6 +66,10 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
         var podRoutes = mode == EnforcingMode.Strict ? table : host.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
         Expect(podRoutes.Any(r => r.Destination == new IPNetwork(ip, 32) && r.OutputIndex == veth.Index),
             $"table {podRouteTable} lacks {ip}/32 dev {veth.Name}");
+        var shown = BranchKernelLayout.MetadataAccessOf(table);
+        Expect(shown == metadataAccess, metadataAccess == MetadataAccess.Denied
+            ? $"table {expected.Table} lacks unreachable {BranchKernelLayout.MetadataService}/32: the pod's metadata access is Denied"
+            : $"table {expected.Table} has unreachable {BranchKernelLayout.MetadataService}/32: the pod's metadata access is Allowed");
     }
 
     private void CheckRules(BranchFootprint expected, Link veth, IPAddress ip)

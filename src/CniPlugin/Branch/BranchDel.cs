@@ -8,7 +8,8 @@ namespace BranchEni.Cni.Branch;
 /// <summary>
 /// DEL for a branch pod, idempotent and safe with partial knowledge: it finds this container's objects from
 /// prevResult, the host veth name, a record's VLAN id and the owner alias on links, and removes only what is ours.
-/// A link whose alias names another container is never touched; missing things are success.
+/// A link whose alias names another container is never touched; missing things are success. What is left in the
+/// tables of our VLANs afterwards (routes without a device, such as the metadata deny route) goes too.
 /// </summary>
 /// <remarks><paramref name="vlanKind"/> is "vlan" except in host-kernel tests, where a veth stands in (no 8021q).</remarks>
 internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger log, string vlanKind = "vlan")
@@ -52,6 +53,29 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
             if (host.DeleteLinkIfExists(link.Name))
             {
                 log.Information("DEL removed {Link} of {ContainerId}", link.Name, containerId);
+                deleted++;
+            }
+        }
+
+        return deleted + DeleteTableLeftovers(tables);
+    }
+
+    /// <summary>Routes without a device (the metadata deny route) outlive the links: clear what is left in our tables,
+    /// which no other container holds (see <c>tables</c> above), so DEL needs no knowledge of what ADD put there.</summary>
+    private int DeleteTableLeftovers(HashSet<uint> tables)
+    {
+        if (tables.Count == 0)
+        {
+            return 0;
+        }
+
+        var deleted = 0;
+        foreach (var route in host.ListRoutes(AddressFamily.InterNetwork).Where(r => r.Table is { } t && tables.Contains(t)))
+        {
+            // Matched by destination, type, metric and table, as `ip route del` would; the dump's protocol and scope stay open.
+            if (host.DeleteRouteIfExists(new Route { Destination = route.Destination, Type = route.Type, Metric = route.Metric, Table = route.Table }))
+            {
+                log.Information("DEL removed {Route} of {ContainerId}", $"{route.Type} {route.Destination} table {route.Table}", containerId);
                 deleted++;
             }
         }

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.NetworkInformation;
 using BranchEni.Cni.Config;
 using BranchEni.Contracts;
+using BranchEni.Netlink;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Branch;
 
@@ -39,6 +41,11 @@ internal sealed record BranchLayout
 
     public required EnforcingMode Mode { get; init; }
 
+    /// <summary>Denied adds <see cref="BranchKernelLayout.MetadataDenyRoute"/> to the pod's table.</summary>
+    public MetadataAccess MetadataAccess { get; init; } = MetadataAccess.Allowed;
+
+    public Route MetadataDenyRoute => BranchKernelLayout.MetadataDenyRoute(Table);
+
     public string VlanLink => VlanLinkName(VlanId);
 
     public uint Table => TableOf(VlanId);
@@ -72,6 +79,7 @@ internal sealed record BranchLayout
             VpcGateway = branch.Gateway,
             Mtu = config.Mtu,
             Mode = config.EnforcingMode,
+            MetadataAccess = branch.MetadataAccess,
         };
     }
 }

@@ -6,6 +6,7 @@ using BranchEni.Cni.Protocol;
 using BranchEni.Cni.Selection;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
+using BranchEni.Policy;
 using Serilog.Core;
 
 namespace BranchEni.Cni.Commands;
@@ -97,7 +98,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         {
             using var podNs = OpenNetns(env.NetNs!);
             using var host = NetlinkHandle.Open();
-            new BranchCheck(host, podNs, env.ContainerId!, config.EnforcingMode).Run(footprint);
+            new BranchCheck(host, podNs, env.ContainerId!, config.EnforcingMode).Run(footprint, RecordedMetadataAccess());
             return null;
         }
 
@@ -168,6 +169,26 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         catch (Exception e) when (e is InvalidDataException or ArgumentException or IOException)
         {
             return null;
+        }
+    }
+
+    /// <summary>The pod's metadata access as its record says (the desired state CHECK compares with). Without a record
+    /// the branch came from the annotation, which carries no decision: Allowed, as ADD applied it.</summary>
+    private MetadataAccess RecordedMetadataAccess()
+    {
+        if (env.Args.PodUid is not { } uid)
+        {
+            return MetadataAccess.Allowed;
+        }
+
+        var records = new NodeRecords(config.StateDir);
+        try
+        {
+            return BranchEniParser.ParseMetadataAccess(records.ReadPod(uid)?.MetadataAccess);
+        }
+        catch (Exception e) when (e is InvalidDataException or BranchEniFormatException)
+        {
+            throw new CniException(CniErrorCode.BranchEniRefused, $"{records.PodPath(uid)}: {e.Message}");
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
+using BranchEni.Policy;
 
 namespace BranchEni.Contracts;
 
@@ -15,6 +16,9 @@ internal sealed record BranchEniAssignment(
     IPNetwork? SubnetV6,
     string? AssociationId)
 {
+    /// <summary>Whether the pod may reach the instance metadata service (the record's `metadataAccess`).</summary>
+    public MetadataAccess MetadataAccess { get; init; } = MetadataAccess.Allowed;
+
     /// <summary>IPv6 gateway of every VPC subnet (DESIGN.md §2).</summary>
     public static readonly IPAddress Ipv6Gateway = IPAddress.Parse("fe80:ec2::1");
 

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using System.Text.Json;
+using BranchEni.Policy;
 
 namespace BranchEni.Contracts;
 
@@ -93,8 +94,23 @@ internal static class BranchEniParser
         }
 
         return new BranchEniAssignment(eniId, mac, ip, ipv6, vlan, subnet, subnetV6,
-            string.IsNullOrEmpty(info.AssociationId) ? null : info.AssociationId);
+            string.IsNullOrEmpty(info.AssociationId) ? null : info.AssociationId)
+        {
+            // Only the agent's record carries the decision; the EKS annotation has no such field.
+            MetadataAccess = info is PodRecord record ? ParseMetadataAccess(record.MetadataAccess) : MetadataAccess.Allowed,
+        };
     }
+
+    /// <summary>The record's `metadataAccess`: exactly "Allowed" or "Denied"; absent (a record written before the
+    /// field existed, whose pod was given access) reads as Allowed. Anything else is refused rather than guessed:
+    /// a typo must neither open the metadata service nor silently close it.</summary>
+    public static MetadataAccess ParseMetadataAccess(string? value) => value switch
+    {
+        null => MetadataAccess.Allowed,
+        nameof(MetadataAccess.Allowed) => MetadataAccess.Allowed,
+        nameof(MetadataAccess.Denied) => MetadataAccess.Denied,
+        _ => throw new BranchEniFormatException("metadataAccess", $"'{value}' is neither \"Allowed\" nor \"Denied\""),
+    };
 
     /// <summary>Parses "0e:ee:16:bd:41:31" (colons, case-insensitive); refuses multicast and all-zero addresses.</summary>
     public static PhysicalAddress ParseMac(string text, string field)

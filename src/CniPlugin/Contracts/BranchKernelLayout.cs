@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using BranchEni.Netlink;
+using BranchEni.Policy;
 
 namespace BranchEni.Contracts;
 
@@ -28,6 +29,11 @@ internal static class BranchKernelLayout
 
     /// <summary>The pod's next hop: link-local, answered by a permanent neighbour entry (no ARP).</summary>
     public static readonly IPAddress PodGateway = IPAddress.Parse("169.254.1.1");
+
+    /// <summary>The instance metadata service (IMDS) as the VPC answers it.</summary>
+    public static readonly IPAddress MetadataService = IPAddress.Parse("169.254.169.254");
+
+    // IPv6: once branch pods get IPv6 addresses, fd00:ec2::254/128 is denied the same way in the inet6 table 100+N.
 
     /// <summary>The lowest and highest table a branch pod can use (VLAN 1..4094).</summary>
     public static uint FirstTable => TableOf(BranchEniParser.MinVlanId);
@@ -62,6 +68,26 @@ internal static class BranchKernelLayout
     /// supplies the SHA-1 digest of <see cref="HostVethHashInput"/> (the CNI hashes without OpenSSL, the agent with it).</summary>
     public static string HostVethName(string prefix, ReadOnlySpan<byte> sha1Digest) =>
         prefix + Convert.ToHexStringLower(sha1Digest)[..VethHashLength];
+
+    /// <summary>
+    /// `unreachable 169.254.169.254/32 table 100+N`: a pod denied the metadata service. Both modes steer every packet
+    /// of the pod through table 100+N before main (strict: prio 10 iif the host veth, ahead of the local table moved to
+    /// 20; standard: prio 1536 from the pod's IP, main is 32766), so no extra rule is needed; the pod gets ICMP host
+    /// unreachable ("No route to host"). The route has no device: it does not go with the VLAN link, so DEL, GC and
+    /// `cleanup` clear what is left in the table.
+    /// </summary>
+    public static Route MetadataDenyRoute(uint table) => new()
+    {
+        Destination = new IPNetwork(MetadataService, 32), Type = RouteType.Unreachable, Table = table,
+    };
+
+    /// <summary>Whether a route read from the kernel is the deny route of its table.</summary>
+    public static bool IsMetadataDenyRoute(Route route) =>
+        route is { Type: RouteType.Unreachable, Destination: { PrefixLength: 32 } destination } && destination.BaseAddress.Equals(MetadataService);
+
+    /// <summary>What the kernel shows for a table: Denied when its deny route is there, else Allowed.</summary>
+    public static MetadataAccess MetadataAccessOf(IEnumerable<Route> tableRoutes) =>
+        tableRoutes.Any(IsMetadataDenyRoute) ? MetadataAccess.Denied : MetadataAccess.Allowed;
 
     /// <summary>strict, prio 10: everything from the VLAN or from the pod's veth uses the pod's table.</summary>
     public static Rule[] StrictRules(string vlanLink, string hostVeth, uint table) =>

@@ -36,7 +36,10 @@ internal static class RouteCodec
             Table = table < 256 ? (byte)table : (byte)0,
             // Like iproute2, a delete leaves protocol, scope and type open (0 / nowhere / 0 match anything).
             Protocol = (byte)(route.Protocol ?? (delete ? RouteProtocol.Unspecified : RouteProtocol.Boot)),
-            Scope = (byte)(route.Scope ?? (delete ? Scope.Nowhere : route.Gateway is null ? Scope.Link : Scope.Universe)),
+            // iproute2 defaults only a unicast route without a gateway to scope link; unreachable, blackhole and the
+            // other device-less types stay universe.
+            Scope = (byte)(route.Scope ?? (delete ? Scope.Nowhere
+                : route.Gateway is null && route.Type == RouteType.Unicast ? Scope.Link : Scope.Universe)),
             Type = delete && route.Type == RouteType.Unicast ? (byte)0 : (byte)route.Type,
             Flags = route.OnLink ? Rta.FOnLink : 0,
         });

@@ -42,6 +42,10 @@ internal sealed record PodRow
 
     public string? PodNetns { get; init; }
 
+    /// <summary>Allowed or Denied: whether the record lets the pod reach the instance metadata service (null when the
+    /// record is invalid or absent); `verify` checks the kernel agrees.</summary>
+    public string? MetadataAccess { get; init; }
+
     /// <summary>ok, invalid (the record does not parse) or none (kernel plumbing without a record).</summary>
     public required string Record { get; init; }
 
@@ -54,7 +58,9 @@ internal sealed record PodRow
     public required IReadOnlyList<string> Differences { get; init; }
 }
 
-internal sealed record VerifyReport(string? Pod, string Mode, string ModeSource, int PodsChecked, bool Ok, IReadOnlyList<Difference> Differences);
+/// <summary><see cref="MetadataAccess"/>: the named pod's record (Allowed|Denied) when POD is given, else null.</summary>
+internal sealed record VerifyReport(string? Pod, string Mode, string ModeSource, int PodsChecked, bool Ok, IReadOnlyList<Difference> Differences,
+    string? MetadataAccess);
 
 /// <summary>One difference; <see cref="Pod"/> is "namespace/name" (or the record's UID), null for the node itself.</summary>
 internal sealed record Difference(string? Pod, string? Uid, string Message);

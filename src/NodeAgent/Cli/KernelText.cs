@@ -21,7 +21,9 @@ internal static class KernelText
     {
         ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(node);
-        var text = $"route {(route.Destination.PrefixLength == 0 ? "default" : route.Destination.ToString())}";
+        // Like `ip route`: a type other than unicast (the metadata deny route is `unreachable`) leads.
+        var type = route.Type is RouteType.Unicast or RouteType.Unspecified ? "" : route.Type.ToString().ToLowerInvariant() + " ";
+        var text = $"route {type}{(route.Destination.PrefixLength == 0 ? "default" : route.Destination.ToString())}";
         if (route.Gateway is { } gateway)
         {
             text += $" via {gateway}";

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using BranchEni.Agent.Configuration;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
+using BranchEni.Policy;
 
 namespace BranchEni.Agent.Cli;
 
@@ -25,7 +26,7 @@ internal sealed record PodFindings(RecordedPod Pod)
 
 /// <summary>
 /// Compares one pod's kernel layout (DESIGN.md §2) with its record: host veth, VLAN link (kind, id, MAC, owner,
-/// trunk), table 100+N, the mode's pod route and rules, rp_filter, and inside the pod's namespace the address,
+/// trunk), table 100+N (with the metadata deny route exactly when the record says Denied), the mode's pod route and rules, rp_filter, and inside the pod's namespace the address,
 /// routes and the permanent neighbour 169.254.1.1. Every difference is one line naming the object.
 /// </summary>
 internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<PodNamespaces> namespaces)
@@ -121,6 +122,10 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         var pod = new IPNetwork(branch.PrivateIp, 32);
         Expect(d, veth is not null && node.Routes.Any(r => r.Table == podTable && r.Destination == pod && r.OutputIndex == veth.Index),
             $"table {KernelText.Table(podTable)} lacks {pod} dev {vethName} scope link ({Name(mode)} mode)");
+        var deny = KernelText.Route(BranchKernelLayout.MetadataDenyRoute(table), node);
+        Expect(d, BranchKernelLayout.MetadataAccessOf(routes) == branch.MetadataAccess, branch.MetadataAccess == MetadataAccess.Denied
+            ? $"table {table} lacks {deny}: the record's metadata access is Denied"
+            : $"table {table} has {deny}: the record's metadata access is Allowed");
     }
 
     private void CheckRules(List<string> d, BranchEniAssignment branch, string vethName)

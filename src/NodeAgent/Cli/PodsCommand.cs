@@ -32,11 +32,11 @@ internal static class PodsCommand
             return ExitCodes.Ok;
         }
 
-        var table = new TextTable("POD", "UID", "ENI", "VLAN", "IP", "HOST-VETH", "TABLE", "MODE", "RECORD", "KERNEL", "ANNOTATION");
+        var table = new TextTable("POD", "UID", "ENI", "VLAN", "IP", "HOST-VETH", "TABLE", "MODE", "METADATA", "RECORD", "KERNEL", "ANNOTATION");
         foreach (var r in rows)
         {
             table.Add(r.Namespace is null ? null : $"{r.Namespace}/{r.Name}", r.Uid, r.EniId, Text(r.VlanId), r.Ip, r.HostVeth, Text(r.Table),
-                r.Mode, r.Record, r.Kernel, r.Annotation.StartsWith("differs", StringComparison.Ordinal) ? "differs" : r.Annotation);
+                r.Mode, r.MetadataAccess, r.Record, r.Kernel, r.Annotation.StartsWith("differs", StringComparison.Ordinal) ? "differs" : r.Annotation);
         }
 
         output.Write(table.ToString());
@@ -62,6 +62,7 @@ internal static class PodsCommand
             Table = branch?.RouteTable,
             Mode = found.KernelMode is { } m ? PodVerifier.Name(m) : null,
             ContainerId = found.ContainerId,
+            MetadataAccess = branch?.MetadataAccess.ToString(),
             PodNetns = found.PodNetns,
             Record = branch is null ? "invalid" : "ok",
             Kernel = branch is null ? "unknown" : found.KernelAbsent ? "absent" : found.Differences.Count == 0 ? "ok" : "differs",

@@ -34,8 +34,9 @@ internal static class VerifyCommand
             differences.AddRange(NodeChecks.Run(node, mode, OrphanPlan.For(node)).Select(d => new Difference(null, null, d)));
         }
 
-        var report = new VerifyReport(pods.Count == 1 && podArgument is not null ? pods[0].Display : null,
-            PodVerifier.Name(mode), source, pods.Count, differences.Count == 0, differences);
+        var one = pods.Count == 1 && podArgument is not null ? pods[0] : null;
+        var report = new VerifyReport(one?.Display, PodVerifier.Name(mode), source, pods.Count, differences.Count == 0, differences,
+            one?.Branch?.MetadataAccess.ToString());
         if (settings.Output == OutputFormat.Json)
         {
             output.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.VerifyReport));
@@ -45,6 +46,11 @@ internal static class VerifyCommand
             foreach (var d in differences)
             {
                 output.WriteLine($"{d.Pod ?? "node"}: {d.Message}");
+            }
+
+            if (one?.Branch is { } branch)
+            {
+                output.WriteLine($"{one.Display}: metadata access {branch.MetadataAccess} (record)");
             }
 
             output.WriteLine(differences.Count == 0

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.NetworkInformation;
+using System.Net.Sockets;
 using BranchEni.Netlink;
 using BranchEni.Sandbox.Admin;
 using Route = BranchEni.Netlink.Route;
@@ -15,7 +16,9 @@ namespace BranchEni.Sandbox.Fabric;
 /// subnet gateway, each tagged stand-alone ENI a host in its own namespace, and the security groups an nftables
 /// ruleset on the router's forwarding path. Runs until cancelled; removes what it built when it stops.
 /// </summary>
-internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, string routerNetnsPath, TextWriter log)
+/// <remarks><paramref name="serveMetadata"/>, when given, is handed the router's 169.254.169.254:80 socket to serve IMDS on.</remarks>
+internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, string routerNetnsPath, TextWriter log,
+    Func<Socket, Task>? serveMetadata = null)
 {
     private readonly Dictionary<string, object> _built = new(StringComparer.Ordinal);
     private readonly HashSet<string> _routes = new(StringComparer.Ordinal);
@@ -32,6 +35,7 @@ internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, strin
         router.WriteSysctl("net/ipv4/conf/default/rp_filter", "0");
         try
         {
+            await ServeMetadataAsync(router).ConfigureAwait(false);
             while (!stop.IsCancellationRequested)
             {
                 try
@@ -49,6 +53,25 @@ internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, strin
         finally
         {
             TearDown(router);
+        }
+    }
+
+    private async Task ServeMetadataAsync(NetworkNamespace router)
+    {
+        if (serveMetadata is null)
+        {
+            return;
+        }
+
+        try
+        {
+            await serveMetadata(FabricMetadata.Bind(router)).ConfigureAwait(false);
+            log.WriteLine($"fabric: instance metadata of {nodeInstanceId} at {FabricMetadata.Address}:{FabricMetadata.Port} in the router");
+        }
+        catch (Exception e) when (e is NetlinkException or SocketException or IOException or InvalidOperationException)
+        {
+            // The rest of the VPC still works; the demo's metadata step will say what is missing.
+            log.WriteLine($"fabric: instance metadata not served: {e.Message}");
         }
     }
 
@@ -186,6 +209,7 @@ internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, strin
                 r.DeleteLinkIfExists(name);
             }
 
+            FabricMetadata.Remove(r);
             Nft(router.Path, $"table inet {SecurityGroupRuleset.Table}\ndelete table inet {SecurityGroupRuleset.Table}\n");
         }
         catch (Exception e) when (e is NetlinkException or IOException or InvalidOperationException)

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using BranchEni.Sandbox.Admin;
 using BranchEni.Sandbox.Ec2;
 using BranchEni.Sandbox.Ec2.Model;
@@ -27,10 +28,14 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
     private readonly string? _stateDirectory;
     private int _stopped;
 
+    private readonly Ec2State _state;
+
     private SandboxHost(
-        List<WebApplication> apps, SandboxEndpoints endpoints, SandboxAdmin admin, KubernetesStore kubernetes, SandboxIdentities identities, string? stateDirectory)
+        List<WebApplication> apps, SandboxEndpoints endpoints, SandboxAdmin admin, KubernetesStore kubernetes, SandboxIdentities identities, string? stateDirectory,
+        Ec2State state)
     {
         _apps = apps;
+        _state = state;
         Endpoints = endpoints;
         Admin = admin;
         Kubernetes = kubernetes;
@@ -106,7 +111,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
                 StateFiles.Write(stateDirectory, endpoints, identities);
             }
 
-            return new SandboxHost(apps, endpoints, admin, kubernetes, identities, options.StateDirectory);
+            return new SandboxHost(apps, endpoints, admin, kubernetes, identities, options.StateDirectory, state);
         }
         catch
         {
@@ -117,6 +122,20 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// Serves IMDSv2 describing <paramref name="instanceId"/> on <paramref name="bound"/>, a socket bound elsewhere (the
+    /// fabric binds 169.254.169.254:80 inside the VPC router's namespace). Kestrel listens on it and closes it when the
+    /// sandbox stops.
+    /// </summary>
+    internal async Task ServeImdsAsync(Socket bound, string instanceId, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(bound);
+        var endpoint = (IPEndPoint)bound.LocalEndPoint!;
+        var app = Build(_apps, _ => { }, web => web.UseSockets(o => o.CreateBoundListenSocket = _ => bound), k => k.Listen(endpoint));
+        app.Run(new ImdsService(_state, instanceId).HandleAsync);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken = default)
@@ -149,10 +168,12 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private static WebApplication Build(List<WebApplication> apps, Action<IServiceCollection> services)
+    private static WebApplication Build(List<WebApplication> apps, Action<IServiceCollection> services,
+        Action<IWebHostBuilder>? transport = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.UseKestrel(listen ?? (k => k.Listen(IPAddress.Loopback, 0)));
+        transport?.Invoke(builder.WebHost);
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
         // The SandboxHost owner decides when to stop; the default console lifetime would also react to SIGTERM/SIGINT

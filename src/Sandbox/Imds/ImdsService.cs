@@ -12,9 +12,10 @@ namespace BranchEni.Sandbox.Imds;
 /// <summary>
 /// IMDSv2 for one instance of the emulated account: PUT /latest/api/token with a TTL header hands out a token;
 /// every GET needs it (401 otherwise). Answers are read from the live EC2 state, so attachments show up and
-/// disappear as the EC2 API changes them, as on a real instance.
+/// disappear as the EC2 API changes them, as on a real instance. Without <paramref name="instanceId"/> it describes the
+/// instance the admin endpoint selects; with it, always that one (the fabric's 169.254.169.254 answers as the node).
 /// </summary>
-internal sealed class ImdsService(Ec2State state)
+internal sealed class ImdsService(Ec2State state, string? instanceId = null)
 {
     public const string TokenHeader = "X-aws-ec2-metadata-token";
     public const string TtlHeader = "X-aws-ec2-metadata-token-ttl-seconds";
@@ -80,7 +81,7 @@ internal sealed class ImdsService(Ec2State state)
 
     private string? Lookup(string path)
     {
-        if (state.ImdsInstanceId is not { } id)
+        if ((instanceId ?? state.ImdsInstanceId) is not { } id || !state.Instances.Any(i => i.Id == id))
         {
             return null;
         }

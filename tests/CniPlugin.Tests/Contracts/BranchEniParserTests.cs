@@ -1,5 +1,6 @@
 using System.Net;
 using BranchEni.Contracts;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Tests.Contracts;
 
@@ -59,4 +60,34 @@ public sealed class BranchEniParserTests
 
         Assert.Equal("vpc.amazonaws.com/pod-eni", error.Field);
     }
+
+    [Theory]
+    [InlineData(null, MetadataAccess.Allowed)] // a record written before the field existed: its pod had access
+    [InlineData("Allowed", MetadataAccess.Allowed)]
+    [InlineData("Denied", MetadataAccess.Denied)]
+    public void ARecordsMetadataAccessIsReadExactly(string? value, MetadataAccess expected)
+    {
+        var record = new PodRecord
+        {
+            EniId = "eni-0f1", IfAddress = "0e:ee:16:bd:41:31", PrivateIp = "10.77.0.20", VlanId = 7, SubnetCidr = "10.77.0.0/24",
+            MetadataAccess = value,
+        };
+
+        Assert.Equal(expected, BranchEniParser.Parse(record).MetadataAccess);
+    }
+
+    [Theory]
+    [InlineData("denied")]
+    [InlineData("")]
+    [InlineData("true")]
+    public void AnyOtherMetadataAccessIsRefusedNamingTheField(string value)
+    {
+        var error = Assert.Throws<BranchEniFormatException>(() => BranchEniParser.ParseMetadataAccess(value));
+
+        Assert.Equal("metadataAccess", error.Field);
+    }
+
+    [Fact]
+    public void TheEksAnnotationCarriesNoDecisionAndReadsAsAllowed() =>
+        Assert.Equal(MetadataAccess.Allowed, BranchEniParser.ParseAnnotation(Valid).MetadataAccess);
 }

@@ -146,6 +146,12 @@ public static class BadInputs
         }
 
         yield return new BadInput("record vlanId string", 102) { Record = Record(Element("vlanId", "\"7\"")) };
+        // metadataAccess is exact: a typo must neither open the metadata service nor close it without saying so.
+        foreach (var (json, label) in new[] { ("\"denied\"", "lower case"), ("\"\"", "empty"), ("\"Deny\"", "misspelt"), ("\"true\"", "a label value"), ("false", "a bool") })
+        {
+            yield return new BadInput($"record metadataAccess {label}", 102) { Record = Record(Element("metadataAccess", json)), Names = "metadataAccess" };
+        }
+
         yield return new BadInput("record not json", 102) { Record = "{\"eniId\":", Names = "unreadable" };
         yield return new BadInput("record null", 102) { Record = "null", Names = "unreadable" };
         yield return new BadInput("record other uid", 102) { Record = Record(GoodElement).Replace("\"podUid\":\"{UID}\"", "\"podUid\":\"00000000-0000-0000-0000-000000000000\"", StringComparison.Ordinal), Names = "podUid" };

@@ -5,6 +5,7 @@ using BranchEni.Cni.Config;
 using BranchEni.Cni.Logging;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Tests.Kernel;
 
@@ -59,8 +60,10 @@ internal sealed class BranchFixture : IDisposable
 
     public string PodPath => TestNamespaces.PathOf(Pod);
 
-    public BranchLayout Layout(EnforcingMode mode, string containerId = "ctr-a", string podName = "web-0", int vlanId = VlanId) => new()
+    public BranchLayout Layout(EnforcingMode mode, string containerId = "ctr-a", string podName = "web-0", int vlanId = VlanId,
+        MetadataAccess metadataAccess = MetadataAccess.Allowed) => new()
     {
+        MetadataAccess = metadataAccess,
         ContainerId = containerId,
         HostVeth = BranchLayout.HostVethName("vlan", "default", podName),
         PodIfName = "eth0",

@@ -3,6 +3,7 @@ using BranchEni.Cni.Branch;
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Logging;
 using BranchEni.Cni.Protocol;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Tests.Kernel;
 
@@ -59,7 +60,7 @@ public sealed class BranchPlumbingTests
 
         var json = JsonSerializer.Serialize(result, CniJsonContext.Default.CniResult);
         var footprint = BranchResult.Read(PrevResultReader.Read(JsonDocument.Parse(json).RootElement)!)!;
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, "veth").Run(footprint);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, "veth").Run(footprint, MetadataAccess.Allowed);
 
         Assert.True(new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null) > 0);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
@@ -80,10 +81,10 @@ public sealed class BranchPlumbingTests
         using var f = new BranchFixture("ck");
         var result = f.Add(f.Layout(EnforcingMode.Strict)).Run("1.1.0", f.PodPath);
         var footprint = BranchResult.Read(result)!;
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(footprint);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(footprint, MetadataAccess.Allowed);
 
         Shell.Run(breakIt.Replace("{pod}", f.Pod, StringComparison.Ordinal).Replace("{node}", f.Node, StringComparison.Ordinal));
-        var e = Assert.Throws<CniException>(() => new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(footprint));
+        var e = Assert.Throws<CniException>(() => new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(footprint, MetadataAccess.Allowed));
 
         Assert.Equal(CniErrorCode.CheckMismatch, e.Code);
         Assert.Contains(named, e.Message, StringComparison.Ordinal);
@@ -96,6 +97,7 @@ public sealed class BranchPlumbingTests
         {
             data.Add(step, "strict");
             data.Add(step, "standard");
+            data.Add(step, "standard+denied");
         }
 
         return data;
@@ -111,7 +113,7 @@ public sealed class BranchPlumbingTests
         var podBefore = f.PodSnapshot();
 
         var e = Assert.Throws<InvalidOperationException>(() =>
-            f.Add(f.Layout(mode), step => Fail(step, failing)).Run("1.0.0", f.PodPath));
+            f.Add(f.Layout(mode, metadataAccess: AccessOf(modeName)), step => Fail(step, failing)).Run("1.0.0", f.PodPath));
         Assert.Contains(failing, e.Message, StringComparison.Ordinal);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
@@ -130,7 +132,7 @@ public sealed class BranchPlumbingTests
         var podBefore = f.PodSnapshot();
 
         Assert.Throws<InvalidOperationException>(() =>
-            f.Add(f.Layout(mode), step => Fail(step, killedBefore), rollBack: false).Run("1.0.0", f.PodPath));
+            f.Add(f.Layout(mode, metadataAccess: AccessOf(modeName)), step => Fail(step, killedBefore), rollBack: false).Run("1.0.0", f.PodPath));
         // What kubelet does next: DEL with the pod's identity and no prevResult (ADD never returned one).
         new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(null, f.Layout(mode).HostVeth, null);
 
@@ -187,7 +189,9 @@ public sealed class BranchPlumbingTests
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
-    private static EnforcingMode ModeOf(string name) => name == "strict" ? EnforcingMode.Strict : EnforcingMode.Standard;
+    private static EnforcingMode ModeOf(string name) => name.StartsWith("strict", StringComparison.Ordinal) ? EnforcingMode.Strict : EnforcingMode.Standard;
+
+    private static MetadataAccess AccessOf(string name) => name.EndsWith("+denied", StringComparison.Ordinal) ? MetadataAccess.Denied : MetadataAccess.Allowed;
 
     private static void Fail(string step, string failing)
     {

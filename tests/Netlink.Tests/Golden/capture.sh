@@ -52,6 +52,9 @@ cap route-add-full    24  route add 10.7.0.0/16 via 10.9.0.254 dev d0 src 10.9.0
 cap route-replace     24  route replace 10.8.0.5 dev d0 table 107 scope link
 cap route-add-v6      24  -6 route add 2001:db8:2::/48 via fe80::1 dev d0 table 107
 cap route-del         25  route del 10.8.0.5 dev d0 table 107
+cap route-add-unreachable 24  route add unreachable 169.254.169.254/32 table 107
+cap route-replace-unreachable 24  route replace unreachable 169.254.169.254/32 table 107
+cap route-del-unreachable 25  route del unreachable 169.254.169.254/32 table 107
 cap route-dump        26  -4 route show table all
 cap rule-add-iif      32  rule add priority 10 iif vlan.eth.7 table 107
 cap rule-add-from     32  rule add priority 1536 from 10.1.2.3 table 107

@@ -99,4 +99,27 @@ public sealed class RouteTests : IDisposable
         _nl.DeleteRoute(route);
         Assert.Empty(_ns.IpJson("-6", "route", "show", "table", "107"));
     }
+
+    [Fact]
+    public void An_unreachable_route_has_no_device_and_makes_lookups_fail_until_deleted()
+    {
+        // A branch pod denied the metadata service: `unreachable 169.254.169.254/32 table 107`.
+        var route = new Route { Destination = IPNetwork.Parse("169.254.169.254/32"), Type = RouteType.Unreachable, Table = 107 };
+        _nl.AddRoute(route);
+
+        var shown = _ns.IpJson("route", "show", "table", "107").Single();
+        Assert.Equal("unreachable", shown.GetProperty("type").GetString());
+        Assert.Equal("169.254.169.254", shown.GetProperty("dst").GetString());
+        var listed = _nl.ListRoutes(AddressFamily.InterNetwork, 107).Single();
+        Assert.Equal(RouteType.Unreachable, listed.Type);
+        Assert.Null(listed.OutputIndex);
+        Assert.Equal(Scope.Universe, listed.Scope);
+        _nl.AddRule(new Rule { Priority = 5, To = IPNetwork.Parse("169.254.169.254/32"), Table = 107 });
+        var lookup = Assert.Throws<InvalidOperationException>(() => _ns.Ip("route", "get", "169.254.169.254"));
+        Assert.Contains("No route to host", lookup.Message, StringComparison.Ordinal);
+
+        Assert.True(_nl.DeleteRouteIfExists(route));
+        Assert.False(_nl.DeleteRouteIfExists(route));
+        Assert.Empty(_ns.IpJson("route", "show", "table", "107"));
+    }
 }

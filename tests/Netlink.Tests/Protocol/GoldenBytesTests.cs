@@ -16,6 +16,12 @@ public sealed class GoldenBytesTests
     private const int D0 = 3;
     private const int NamespaceFd = 4;
 
+    /// <summary>`unreachable 169.254.169.254/32 table 107`: a branch pod denied the instance metadata service.</summary>
+    private static readonly Route Unreachable = new()
+    {
+        Destination = IPNetwork.Parse("169.254.169.254/32"), Type = RouteType.Unreachable, Table = 107,
+    };
+
     private static readonly Dictionary<string, Func<byte[], int>> Encoders = new()
     {
         ["veth-add"] = b => LinkCodec.AddVeth(b, new VethPairSpec
@@ -72,6 +78,9 @@ public sealed class GoldenBytesTests
         {
             Destination = IPNetwork.Parse("10.8.0.5/32"), OutputIndex = D0, Table = 107,
         }, RouteVerb.Delete),
+        ["route-add-unreachable"] = b => RouteCodec.Change(b, Unreachable, RouteVerb.Add),
+        ["route-replace-unreachable"] = b => RouteCodec.Change(b, Unreachable, RouteVerb.Replace),
+        ["route-del-unreachable"] = b => RouteCodec.Change(b, Unreachable, RouteVerb.Delete),
         ["route-dump"] = b => RouteCodec.Dump(b, AddressFamily.InterNetwork),
         ["rule-add-iif"] = b => RuleCodec.Change(b, new Rule { Priority = 10, IifName = "vlan.eth.7", Table = 107 }, add: true),
         ["rule-add-from"] = b => RuleCodec.Change(b, new Rule { Priority = 1536, From = IPNetwork.Parse("10.1.2.3/32"), Table = 107 }, add: true),

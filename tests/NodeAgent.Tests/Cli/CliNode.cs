@@ -63,7 +63,7 @@ internal sealed class CliNode : IDisposable
     public static string HostVeth(string pod) => NodeSnapshot.HostVethName("vlan", "default", pod);
 
     /// <summary>A pod wired exactly as the CNI does (DESIGN.md §2), plus its record; returns the pod namespace.</summary>
-    public string AddPod(string name, int vlan, string mode = "strict", bool record = true)
+    public string AddPod(string name, int vlan, string mode = "strict", bool record = true, string? metadataAccess = null)
     {
         var podNs = AddNamespace($"be-{name}-{Suffix}");
         var veth = HostVeth(name);
@@ -90,9 +90,14 @@ internal sealed class CliNode : IDisposable
             Ip($"-n {Node} rule add pref 1536 from {ip} lookup {table}");
         }
 
+        if (metadataAccess == "Denied")
+        {
+            Ip($"-n {Node} route add unreachable 169.254.169.254/32 table {table}");
+        }
+
         if (record)
         {
-            WriteRecord(name, vlan);
+            WriteRecord(name, vlan, metadataAccess: metadataAccess);
         }
 
         return podNs;
@@ -107,9 +112,9 @@ internal sealed class CliNode : IDisposable
         Ip($"-n {Node} route add default via 10.77.0.1 dev vlan.eth.{vlan} table {100 + vlan}");
     }
 
-    public void WriteRecord(string name, int vlan, string? uid = null) =>
+    public void WriteRecord(string name, int vlan, string? uid = null, string? metadataAccess = null) =>
         File.WriteAllText(Path.Combine(StateDir, "pods", (uid ?? Uid(vlan)) + ".json"),
-            $$"""{{{Annotation(vlan)[2..^2]}},"podNamespace":"default","podName":"{{name}}","podUid":"{{uid ?? Uid(vlan)}}"}""");
+            $$"""{{{Annotation(vlan)[2..^2]}},"podNamespace":"default","podName":"{{name}}","podUid":"{{uid ?? Uid(vlan)}}"{{(metadataAccess is null ? "" : $",\"metadataAccess\":\"{metadataAccess}\"")}}}""");
 
     /// <summary>The `vpc.amazonaws.com/pod-eni` annotation the agent writes for VLAN <paramref name="vlan"/>.</summary>
     public static string Annotation(int vlan, string? eniId = null) =>

@@ -26,7 +26,7 @@ public sealed class DebugCommandsKernelTests
         var lines = table.Out.Split('\n');
         Assert.StartsWith("POD ", lines[0], StringComparison.Ordinal);
         var green = Assert.Single(lines, l => l.StartsWith("default/green ", StringComparison.Ordinal));
-        Assert.Matches($@"^default/green\s+{CliNode.Uid(7)}\s+eni-0f7\s+7\s+{CliNode.Ip4(7)}\s+{CliNode.HostVeth("green")}\s+107\s+strict\s+ok\s+ok\s+unknown$", green);
+        Assert.Matches($@"^default/green\s+{CliNode.Uid(7)}\s+eni-0f7\s+7\s+{CliNode.Ip4(7)}\s+{CliNode.HostVeth("green")}\s+107\s+strict\s+Allowed\s+ok\s+ok\s+unknown$", green);
 
         var json = await node.RunAsync("pods", "-o", "json");
         using var doc = JsonDocument.Parse(json.Out);

@@ -39,7 +39,7 @@ public sealed class DebugCommandsMicroVmTests
         }
 
         Assert.Contains("ALL-DONE", result.Stdout, StringComparison.Ordinal);
-        Assert.Matches(@"default/green\s+0f1e2d3c-aaaa-bbbb-cccc-000000000007\s+eni-0f7\s+7\s+10\.77\.0\.20\s+vlan[0-9a-f]{11}\s+107\s+strict\s+ok\s+ok\s+unknown",
+        Assert.Matches(@"default/green\s+0f1e2d3c-aaaa-bbbb-cccc-000000000007\s+eni-0f7\s+7\s+10\.77\.0\.20\s+vlan[0-9a-f]{11}\s+107\s+strict\s+Allowed\s+ok\s+ok\s+unknown",
             result.Outputs["pods.txt"]);
     }
 }
