@@ -121,6 +121,9 @@ internal sealed class PodReconciler(
             entry = await StartAsync(pod, decision!, ct).ConfigureAwait(false);
             if (entry is null)
             {
+                // No branch, so no groups: a sg.aws.tigera.io label here was not the agent's (the webhook is the first
+                // guard, with failurePolicy Ignore; this is the second, on every change the informer shows).
+                await _labels.SyncAsync(pod, [], ct).ConfigureAwait(false);
                 return;
             }
         }
