@@ -247,35 +247,10 @@ internal sealed class PodReconciler(
         return false;
     }
 
-    /// <summary>Writes the record (authoritative) and then the annotation, each only when it differs.</summary>
+    /// <summary>Writes the record (authoritative) and then the annotation and the sg labels, each only when it differs.</summary>
     private async Task PublishAsync(PodView pod, BranchEntry entry, CancellationToken ct)
     {
-        var info = new BranchEniInfo
-        {
-            EniId = entry.EniId,
-            IfAddress = entry.MacAddress,
-            PrivateIp = entry.PrivateIp,
-            Ipv6Addr = "",
-            VlanId = entry.VlanId,
-            SubnetCidr = trunk.SubnetCidr,
-            SubnetV6Cidr = "",
-            AssociationId = entry.AssociationId,
-        };
-
-        // Refuse to publish what the CNI would refuse to read.
-        BranchEniParser.Parse(info);
-        var record = new PodRecord
-        {
-            EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
-            SubnetCidr = info.SubnetCidr, SubnetV6Cidr = info.SubnetV6Cidr, AssociationId = info.AssociationId,
-            PodNamespace = pod.Namespace, PodName = pod.Name, PodUid = pod.Uid,
-            MetadataAccess = MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.Decide(pod, rules).PlacedByAnnotation).ToString(),
-        };
-        if (records.ReadPodOrNull(pod.Uid) != record)
-        {
-            records.WritePod(record);
-        }
-
+        var info = WriteRecord(pod, entry);
         var annotation = JsonSerializer.Serialize(new List<BranchEniInfo> { info }, ContractsJsonContext.Default.ListBranchEniInfo);
         if (pod.PodEniAnnotation == annotation)
         {
@@ -308,6 +283,44 @@ internal sealed class PodReconciler(
 
         await events.PodAsync(pod, "Normal", EventSink.ResourceAllocated,
             $"branch ENI {entry.EniId} ({entry.PrivateIp}) on VLAN {entry.VlanId} of trunk {trunk.EniId}", ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The pod's record, written when it differs; returns the annotation element it carries.</summary>
+    private BranchEniInfo WriteRecord(PodView pod, BranchEntry entry)
+    {
+        var info = new BranchEniInfo
+        {
+            EniId = entry.EniId,
+            IfAddress = entry.MacAddress,
+            PrivateIp = entry.PrivateIp,
+            Ipv6Addr = "",
+            VlanId = entry.VlanId,
+            SubnetCidr = trunk.SubnetCidr,
+            SubnetV6Cidr = "",
+            AssociationId = entry.AssociationId,
+        };
+
+        // Refuse to publish what the CNI would refuse to read.
+        BranchEniParser.Parse(info);
+        var existing = records.ReadPodOrNull(pod.Uid);
+
+        // Decided once, when the record is first written (before the sandbox exists): the CNI plumbs it at ADD, so a
+        // later label change must not make the record disagree with the pod's routes.
+        var metadataAccess = existing is not null && existing.EniId == info.EniId && existing.MetadataAccess is { } decided ? decided
+            : MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.Decide(pod, rules).PlacedByAnnotation).ToString();
+        var record = new PodRecord
+        {
+            EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
+            SubnetCidr = info.SubnetCidr, SubnetV6Cidr = info.SubnetV6Cidr, AssociationId = info.AssociationId,
+            PodNamespace = pod.Namespace, PodName = pod.Name, PodUid = pod.Uid,
+            MetadataAccess = metadataAccess,
+        };
+        if (existing != record)
+        {
+            records.WritePod(record);
+        }
+
+        return info;
     }
 
     private async Task ReleaseAsync(string uid, CancellationToken ct)

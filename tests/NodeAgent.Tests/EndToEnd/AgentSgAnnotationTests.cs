@@ -59,6 +59,36 @@ public sealed class AgentSgAnnotationTests
     }
 
     [Fact]
+    public async Task After_a_restart_the_groups_come_from_ec2_and_the_labels_and_metadata_decision_stay()
+    {
+        await using var world = await AgentWorld.CreateAsync(configure: o => o with
+        {
+            SgAnnotation = SecurityGroupAnnotationSettings.Of(true, ""), DefaultMetadataAccess = MetadataAccess.Denied,
+        });
+        await world.Kube.CreateSgpAsync("app", "green", $$$"""{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
+        var first = world.StartAgent();
+        var green = Uid(await world.Kube.CreatePodAsync("app", "green", AgentWorld.NodeName, "role=green"));
+        var allowed = Uid(await world.Kube.CreatePodAsync("app", "allowed", AgentWorld.NodeName, $"{TigeraNames.AllowMetadataAccessLabel}=true",
+            annotations: Annotated(RdsSg)));
+        await AgentWorld.EventuallyAsync(async () => (await SgLabelsAsync(world, "green")).Length == 1 && (await SgLabelsAsync(world, "allowed")).Length == 1, Wait, "labels");
+        Assert.Equal("Denied", first.Records.ReadPod(green)!.MetadataAccess);
+        Assert.Equal("Allowed", first.Records.ReadPod(allowed)!.MetadataAccess);
+
+        // The label changes on the running pod: the record keeps what the sandbox was created with.
+        await world.Kube.PatchPodAsync("app", "allowed", $$"""{"metadata": {"labels": {"{{TigeraNames.AllowMetadataAccessLabel}}": "false"}""" + "}}");
+        await world.StopAgentAsync(first);
+        Assert.Contains(world.Sandbox.Host.Admin.Snapshot().NetworkInterfaces, e => e.Description == "aws-k8s-branch-eni");
+        var second = world.StartAgent();
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(second.Table?.Get(green) is { IsComplete: true }), Wait, "branch rebuilt");
+        Assert.Equal([GreenSg], second.Table!.Get(green)!.SecurityGroups);
+        Assert.Equal([RdsSg], second.Table.Get(allowed)!.SecurityGroups);
+        await Task.Delay(500);
+        Assert.Equal([$"sg.aws.tigera.io/{GreenSg}="], await SgLabelsAsync(world, "green"));
+        Assert.Equal([$"sg.aws.tigera.io/{RdsSg}="], await SgLabelsAsync(world, "allowed"));
+        Assert.Equal("Allowed", second.Records.ReadPod(allowed)!.MetadataAccess);
+    }
+
+    [Fact]
     public async Task A_stale_sg_label_is_removed_and_a_missing_one_restored()
     {
         await using var world = await EnabledAsync();
