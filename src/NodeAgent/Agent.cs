@@ -50,6 +50,8 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
 
     private EventSink Events => field ??= new EventSink(clients.Kube, log);
 
+    private PodRules Rules => new(options.SgAnnotation, options.DefaultMetadataAccess);
+
     public async Task RunAsync(CancellationToken stop)
     {
         using var abort = new CancellationTokenSource();
@@ -120,14 +122,16 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             return true;
         }, stop).ConfigureAwait(false);
 
-        await RunBranchesAsync(cluster, provisioner, trunk, limit.Branches.Value, nodePrepared, stop, abort).ConfigureAwait(false);
+        var checker = new SecurityGroupChecker(gateway, identity.VpcId, options.MaxSecurityGroupsPerEni);
+        await RunBranchesAsync(cluster, provisioner, checker, trunk, limit.Branches.Value, nodePrepared, stop, abort).ConfigureAwait(false);
     }
 
-    private async Task RunBranchesAsync(ClusterView cluster, BranchProvisioner provisioner, Trunk trunk, int capacity,
+    private async Task RunBranchesAsync(ClusterView cluster, BranchProvisioner provisioner, SecurityGroupChecker checker, Trunk trunk, int capacity,
         Task nodePrepared, CancellationToken stop, CancellationToken abort)
     {
         var queue = new WorkQueue();
-        var reconciler = new PodReconciler(Table!, provisioner, Records, Decisions, trunk, cluster, clients.Kube, Events, queue, Metrics, options.Cooldown, log);
+        var reconciler = new PodReconciler(Table!, provisioner, Records, Decisions, trunk, cluster, clients.Kube, Events, queue, Metrics, options.Cooldown, log,
+            Rules, checker);
         Reconciler = reconciler;
         WireInformers(cluster, queue, reconciler, stop);
         var informers = cluster.RunAsync(stop);
@@ -227,7 +231,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         {
             if (!pod.HostNetwork && !pod.Finished)
             {
-                Decisions.RecordWithoutBranches(pod, cluster.Decide(pod), why);
+                Decisions.RecordWithoutBranches(pod, cluster.Decide(pod, Rules), why);
             }
         }
 

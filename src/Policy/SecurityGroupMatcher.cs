@@ -1,11 +1,13 @@
 namespace BranchEni.Policy;
 
-/// <summary>What a pod looks like to policy matching; each executable fills it from its own view of the pod.</summary>
+/// <summary>What a pod looks like to policy matching; each executable fills it from its own view of the pod
+/// (SecurityGroupsAnnotation: the value of <see cref="TigeraNames.SecurityGroupsAnnotation"/>, if any).</summary>
 public sealed record PolicyPod(
     string Namespace,
     IReadOnlyDictionary<string, string>? Labels,
     string ServiceAccountName,
-    IReadOnlyDictionary<string, string>? ServiceAccountLabels);
+    IReadOnlyDictionary<string, string>? ServiceAccountLabels,
+    string? SecurityGroupsAnnotation = null);
 
 /// <summary>The outcome: the security groups (may be empty) and the policies that contributed them.</summary>
 public sealed record SecurityGroupSelection(IReadOnlyList<string> GroupIds, IReadOnlyList<string> Policies);

@@ -32,6 +32,21 @@ public sealed class ControllerOptionsTests
     }
 
     [Fact]
+    public async Task The_sg_annotation_settings_mirror_the_agents()
+    {
+        var (_, off) = await ParseAsync(null, "--webhook-service", "a/b");
+        Assert.False(off!.SgAnnotation.Enabled);
+        var (_, fromEnv) = await ParseAsync(new() { ["ENABLE_SG_ANNOTATION"] = "true", ["SG_ANNOTATION_NAMESPACES"] = "web, db" }, "--webhook-service", "a/b");
+        Assert.True(fromEnv!.SgAnnotation.AppliesTo("db"));
+        Assert.False(fromEnv.SgAnnotation.AppliesTo("app"));
+        var (_, fromFlag) = await ParseAsync(new() { ["ENABLE_SG_ANNOTATION"] = "false" }, "--webhook-service", "a/b", "--enable-sg-annotation");
+        Assert.True(fromFlag!.SgAnnotation.AppliesTo("anything"));
+        var (code, bad) = await ParseAsync(new() { ["ENABLE_SG_ANNOTATION"] = "maybe" }, "--webhook-service", "a/b");
+        Assert.Equal(2, code);
+        Assert.Null(bad);
+    }
+
+    [Fact]
     public async Task Defaults_and_the_namespace_from_the_service()
     {
         var (_, options) = await ParseAsync(null, "--webhook-service", "networking/branch-eni-controller");

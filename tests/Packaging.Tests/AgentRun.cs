@@ -149,6 +149,9 @@ public sealed class AgentRun : IAsyncLifetime
         // The DaemonSet's scrape address is every address of the node; here, test traffic stays on loopback.
         Env["BRANCH_ENI_METRICS_ADDRESS"] = $"127.0.0.1:{FreePort()}";
         Env["BRANCH_ENI_COOLDOWN_SECONDS"] = "30";
+
+        // The operator turns Calico's annotation on (the manifest ships it off), so the run covers its EC2 check too.
+        Env["ENABLE_SG_ANNOTATION"] = "true";
     }
 
     /// <summary>A node path (or "configmap:NAME/key") as a file under <see cref="NodeRoot"/>; configMap keys are
@@ -208,10 +211,19 @@ public sealed class AgentRun : IAsyncLifetime
             await SendAsync(api, HttpMethod.Post, $"/apis/vpcresources.k8s.aws/v1beta1/namespaces/{Namespace}/securitygrouppolicies", sgp);
         }
 
-        var pods = new Dictionary<string, (string Labels, string ServiceAccount)> { ["green"] = ("green", "default"), ["pay"] = ("blue", "payments-api") };
+        var pods = new Dictionary<string, (string Labels, string ServiceAccount)>
+        {
+            ["green"] = ("green", "default"), ["pay"] = ("blue", "payments-api"), [AnnotatedPod] = ("calico", "default"),
+        };
         foreach (var (name, (role, account)) in pods)
         {
-            await SendAsync(api, HttpMethod.Post, $"/api/v1/namespaces/{Namespace}/pods", Pod(name, role, account));
+            var pod = Pod(name, role, account);
+            if (name == AnnotatedPod)
+            {
+                pod["metadata"]!["annotations"] = new JsonObject { ["aws.tigera.io/security-groups"] = $"[\"{ExampleGroupIds().First()}\"]" };
+            }
+
+            await SendAsync(api, HttpMethod.Post, $"/api/v1/namespaces/{Namespace}/pods", pod);
         }
 
         var enis = new List<string>();
@@ -232,6 +244,9 @@ public sealed class AgentRun : IAsyncLifetime
 
         await EventuallyAsync(() => admin.Snapshot().NetworkInterfaces.Any(e => enis.Contains(e.Id)) ? null : "", "branch ENIs deleted after the cooldown", TimeSpan.FromSeconds(100));
     }
+
+    /// <summary>A pod placed in a group by Calico's annotation rather than by a policy.</summary>
+    public const string AnnotatedPod = "calico";
 
     private static JsonObject Pod(string name, string role, string account) => new()
     {

@@ -47,7 +47,8 @@ internal sealed class KubernetesPodReader : IDisposable
         var metadata = Member(root, "metadata");
         var spec = Member(root, "spec");
         var uid = Text(metadata, "uid");
-        var annotation = Labels(metadata, "annotations").GetValueOrDefault(PodEni.AnnotationKey);
+        var annotations = Labels(metadata, "annotations");
+        var annotation = annotations.GetValueOrDefault(PodEni.AnnotationKey);
         if (annotation is { Length: > 0 })
         {
             return new PodFacts(uid, annotation, NeedsBranch: true, $"it carries the {PodEni.AnnotationKey} annotation");
@@ -57,8 +58,11 @@ internal sealed class KubernetesPodReader : IDisposable
         var serviceAccount = Text(spec, "serviceAccountName") ?? "default";
         var accountLabels = SecurityGroupMatcher.NeedsServiceAccount(podNamespace, policies)
             ? ServiceAccountLabels(podNamespace, serviceAccount) : null;
-        var decision = BranchDecision.For(new PolicyPod(podNamespace, Labels(metadata, "labels"), serviceAccount, accountLabels),
-            PodEni.IsRequestedBy(spec), policies);
+        // Whether the agent honours aws.tigera.io/security-groups is its setting, unknown here: an annotated pod is taken
+        // to need a branch (fail closed) until the agent's decision record, which wins, says otherwise.
+        var decision = BranchDecision.For(
+            new PolicyPod(podNamespace, Labels(metadata, "labels"), serviceAccount, accountLabels, SecurityGroupAnnotation.Of(annotations)),
+            PodEni.IsRequestedBy(spec), policies, SecurityGroupAnnotationSettings.Everywhere);
         return new PodFacts(uid, annotation, decision.NeedsBranch, decision.Reason);
     }
 

@@ -12,11 +12,15 @@ namespace BranchEni.Controller.Admission;
 internal sealed record SelectionInputs(
     bool Synced,
     IEnumerable<SecurityGroupPolicy> Policies,
-    Func<string, string, IReadOnlyDictionary<string, string>?> ServiceAccountLabels);
+    Func<string, string, IReadOnlyDictionary<string, string>?> ServiceAccountLabels)
+{
+    /// <summary>Where aws.tigera.io/security-groups counts (--enable-sg-annotation, --sg-annotation-namespaces).</summary>
+    public SecurityGroupAnnotationSettings SgAnnotation { get; init; } = SecurityGroupAnnotationSettings.Disabled;
+}
 
 /// <summary>
 /// The mutating webhook (issue 17): a pod that is not hostNetwork and that a SecurityGroupPolicy of its namespace
-/// selects gets <see cref="PodEni.Resource"/>: "1" in the requests and limits of containers[0], so the scheduler
+/// selects (or whose aws.tigera.io/security-groups annotation counts, issue 19) gets <see cref="PodEni.Resource"/>: "1" in the requests and limits of containers[0], so the scheduler
 /// places it only on a node with a free branch. Selection is <see cref="BranchDecision"/>, the rule the agent and the
 /// CNI use, so the three cannot disagree about which pods need a branch.
 /// </summary>
@@ -52,7 +56,7 @@ internal static class PodEniInjector
                 "branch-eni-controller has not yet read every SecurityGroupPolicy and ServiceAccount, so it cannot tell whether this pod needs a branch ENI; try again in a few seconds");
         }
 
-        var decision = BranchDecision.For(PolicyPodOf(request, pod, spec, inputs), requestsPodEni: false, inputs.Policies);
+        var decision = BranchDecision.For(PolicyPodOf(request, pod, spec, inputs), requestsPodEni: false, inputs.Policies, inputs.SgAnnotation);
         return decision.NeedsBranch ? AdmissionVerdict.Patch(ResourcePatch(containers[0])) : AdmissionVerdict.Allow;
     }
 
@@ -64,7 +68,8 @@ internal static class PodEniInjector
         // On CREATE metadata.namespace may be unset (generateName, namespace from the URL): the request names it.
         var ns = request.Namespace ?? (metadata.ValueKind == JsonValueKind.Object ? ObjectFields.Str(metadata, "namespace") : null) ?? "default";
         var account = ObjectFields.Str(spec, "serviceAccountName") ?? "default";
-        return new PolicyPod(ns, labels, account, inputs.ServiceAccountLabels(ns, account));
+        var annotations = metadata.ValueKind == JsonValueKind.Object ? ObjectFields.Map(metadata, "annotations") : [];
+        return new PolicyPod(ns, labels, account, inputs.ServiceAccountLabels(ns, account), SecurityGroupAnnotation.Of(annotations));
     }
 
     /// <summary>

@@ -15,10 +15,13 @@ internal sealed class WebhookHandlers(PolicyCache cache, ControllerOptions optio
     public const string Validating = "validate-pod-eni-annotation";
 
     public Task MutateAsync(HttpContext context) =>
-        AnswerAsync(context, Mutating, request => PodEniInjector.Decide(request, cache.Inputs));
+        AnswerAsync(context, Mutating, request => PodEniInjector.Decide(request, cache.Inputs with { SgAnnotation = options.SgAnnotation }));
 
+    /// <summary>The pod-eni annotation guard, then the guard of Calico's names (sg labels, the security-groups annotation).</summary>
     public Task ValidateAsync(HttpContext context) =>
-        AnswerAsync(context, Validating, request => AnnotationGuard.Decide(request, options.AgentIdentities));
+        AnswerAsync(context, Validating, request => AnnotationGuard.Decide(request, options.AgentIdentities) is { Allowed: false } denied
+            ? denied
+            : SecurityGroupGuard.Decide(request, options.AgentIdentities, options.SgAnnotation));
 
     private async Task AnswerAsync(HttpContext context, string webhook, Func<AdmissionRequest, AdmissionVerdict> decide)
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BranchEni.Policy;
 
 namespace BranchEni.Controller.Configuration;
 
@@ -22,13 +23,26 @@ internal static class ControllerCommandLine
         var secret = new Option<string>("--tls-secret") { Description = "Secret holding the controller's CA and certificate (default branch-eni-controller-tls)." };
         var leaderElect = new Option<bool>("--leader-elect") { Description = "Take part in the Lease election (default true).", DefaultValueFactory = _ => true };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warn or error (default info)." };
+        var sgAnnotation = new Option<string>("--enable-sg-annotation")
+        {
+            Description = "Honour the aws.tigera.io/security-groups pod annotation (default false; set as on the agents). Env: ENABLE_SG_ANNOTATION.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var sgNamespaces = new Option<string>("--sg-annotation-namespaces") { Description = "Comma-separated namespaces where it counts; empty: all. Env: SG_ANNOTATION_NAMESPACES." };
         var command = new Command("run", "Serve the admission webhooks and take part in leader election.")
         {
-            kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel,
+            kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel, sgAnnotation, sgNamespaces,
         };
         command.SetAction((parse, token) =>
         {
             var defaults = new ControllerOptions();
+            var enableText = parse.GetResult(sgAnnotation) is { Implicit: false } ? parse.GetValue(sgAnnotation) ?? "true" : env(SecurityGroupAnnotationSettings.EnableSetting);
+            if (!TryParseBool(enableText, out var enable))
+            {
+                Console.Error.WriteLine($"branch-eni-controller: --enable-sg-annotation ({SecurityGroupAnnotationSettings.EnableSetting}) is '{enableText}'; use true or false");
+                return Task.FromResult(2);
+            }
+
             var options = new ControllerOptions
             {
                 Kubeconfig = parse.GetValue(kubeconfig) ?? NonEmpty(env("KUBECONFIG")),
@@ -44,6 +58,8 @@ internal static class ControllerCommandLine
                 LogLevel = parse.GetValue(logLevel) ?? defaults.LogLevel,
                 PodNamespace = NonEmpty(env("POD_NAMESPACE")),
                 PodName = NonEmpty(env("POD_NAME")),
+                SgAnnotation = SecurityGroupAnnotationSettings.Of(enable,
+                    parse.GetValue(sgNamespaces) ?? env(SecurityGroupAnnotationSettings.NamespacesSetting)),
             };
             var problems = options.Validate();
             foreach (var problem in problems)
@@ -59,4 +75,20 @@ internal static class ControllerCommandLine
     }
 
     private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary>The agent's spelling of booleans (true/1/yes, false/0/no); unset is false.</summary>
+    private static bool TryParseBool(string? text, out bool value)
+    {
+        value = false;
+        switch (text?.Trim().ToLowerInvariant())
+        {
+            case null or "" or "false" or "0" or "no":
+                return true;
+            case "true" or "1" or "yes":
+                value = true;
+                return true;
+            default:
+                return false;
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using BranchEni.Policy;
 
 namespace BranchEni.Controller.Configuration;
 
@@ -38,6 +39,10 @@ internal sealed record ControllerOptions
     public string LeaseName { get; init; } = "branch-eni-controller";
 
     public bool LeaderElect { get; init; } = true;
+
+    /// <summary>--enable-sg-annotation / ENABLE_SG_ANNOTATION and --sg-annotation-namespaces / SG_ANNOTATION_NAMESPACES:
+    /// set as on the agents, so the webhooks and the agents agree on which annotated pods need a branch.</summary>
+    public SecurityGroupAnnotationSettings SgAnnotation { get; init; } = SecurityGroupAnnotationSettings.Disabled;
 
     public string LogLevel { get; init; } = "info";
 

@@ -40,7 +40,11 @@ internal sealed class BranchProvisioner(Ec2Gateway ec2, BranchTable table, Trunk
                 throw new Ec2AnswerException($"CreateNetworkInterface {eni.Id} answered without a private IP");
             }
 
-            entry = entry with { EniId = eni.Id, MacAddress = eni.MacAddress, PrivateIp = eni.PrivateIp };
+            entry = entry with
+            {
+                EniId = eni.Id, MacAddress = eni.MacAddress, PrivateIp = eni.PrivateIp,
+                SecurityGroups = eni.Groups.Count > 0 ? eni.Groups : securityGroups,
+            };
             table.Set(entry);
             log.Information("Created branch ENI {EniId} for pod {Namespace}/{Pod} (VLAN {VlanId}, groups {Groups})",
                 eni.Id, entry.PodNamespace, entry.PodName, entry.VlanId, string.Join(",", securityGroups));

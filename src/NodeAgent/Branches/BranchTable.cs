@@ -24,6 +24,9 @@ internal sealed record BranchEntry
 
     public string? AssociationId { get; init; }
 
+    /// <summary>The ENI's security groups as EC2 has them (the pod's sg.aws.tigera.io labels follow these).</summary>
+    public IReadOnlyList<string> SecurityGroups { get; init; } = [];
+
     /// <summary>Set when the pod is gone or finished: the ENI is released at this time.</summary>
     public DateTime? ReleaseAt { get; init; }
 

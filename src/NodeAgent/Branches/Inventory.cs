@@ -47,6 +47,7 @@ internal sealed class Inventory(BranchProvisioner provisioner, BranchTable table
                 EniId = eni.Id,
                 MacAddress = eni.MacAddress,
                 PrivateIp = eni.PrivateIp,
+                SecurityGroups = eni.Groups,
                 AssociationId = associations.TryGetValue(eni.Id, out var a) ? a.AssociationId : null,
             });
         }

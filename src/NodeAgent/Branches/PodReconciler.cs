@@ -22,14 +22,22 @@ internal interface IClusterView
     ServiceAccountView? ServiceAccount(string ns, string name);
 }
 
+/// <summary>The operator's settings that the pod rule takes (ENABLE_SG_ANNOTATION, SG_ANNOTATION_NAMESPACES,
+/// DEFAULT_POD_METADATA_ACCESS).</summary>
+internal sealed record PodRules(SecurityGroupAnnotationSettings SgAnnotation, MetadataAccess? DefaultMetadataAccess)
+{
+    public static readonly PodRules Default = new(SecurityGroupAnnotationSettings.Disabled, null);
+}
+
 internal static class ClusterViewExtensions
 {
     /// <summary>Whether the pod must have a branch ENI and with which groups (src/Policy: one rule for agent, CNI and
     /// webhook).</summary>
-    public static BranchDecision Decide(this IClusterView cluster, PodView pod)
+    public static BranchDecision Decide(this IClusterView cluster, PodView pod, PodRules rules)
     {
         var sa = cluster.ServiceAccount(pod.Namespace, pod.ServiceAccount);
-        return BranchDecision.For(new PolicyPod(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels), pod.RequestsPodEni, cluster.Policies);
+        return BranchDecision.For(new PolicyPod(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels, pod.SecurityGroupsAnnotation),
+            pod.RequestsPodEni, cluster.Policies, rules.SgAnnotation);
     }
 }
 
@@ -50,8 +58,16 @@ internal sealed class PodReconciler(
     WorkQueue queue,
     AgentMetrics metrics,
     TimeSpan cooldown,
-    ILogger log)
+    ILogger log,
+    PodRules rules,
+    SecurityGroupChecker checker)
 {
+    private readonly SecurityGroupLabels _labels = new(api, log);
+
+    /// <summary>Pods whose annotation's groups EC2 refused (uid → why): they get no branch, and their decision record
+    /// keeps saying so (the CNI fails closed with this reason) until the pod is gone.</summary>
+    private readonly ConcurrentDictionary<string, string> _refused = new(StringComparer.Ordinal);
+
     private readonly ConcurrentDictionary<string, long> _firstSeen = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _waitingForVlan = new(StringComparer.Ordinal);
@@ -102,9 +118,12 @@ internal sealed class PodReconciler(
         if (entry is null)
         {
             var decision = RecordDecision(pod);
-            entry = await StartAsync(pod, decision!.Selection, ct).ConfigureAwait(false);
+            entry = await StartAsync(pod, decision!, ct).ConfigureAwait(false);
             if (entry is null)
             {
+                // No branch, so no groups: a sg.aws.tigera.io label here was not the agent's (the webhook is the first
+                // guard, with failurePolicy Ignore; this is the second, on every change the informer shows).
+                await _labels.SyncAsync(pod, [], ct).ConfigureAwait(false);
                 return;
             }
         }
@@ -118,7 +137,7 @@ internal sealed class PodReconciler(
         {
             try
             {
-                entry = await provisioner.CompleteAsync(entry, entry.EniId is null ? cluster.Decide(pod).Selection.GroupIds : [], ct).ConfigureAwait(false);
+                entry = await provisioner.CompleteAsync(entry, entry.EniId is null ? cluster.Decide(pod, rules).GroupIds : [], ct).ConfigureAwait(false);
             }
             catch when (table.Get(pod.Uid) is { EniId: null } unstarted)
             {
@@ -141,15 +160,29 @@ internal sealed class PodReconciler(
             return null;
         }
 
-        var decision = cluster.Decide(pod);
-        decisions.Record(pod, decision.NeedsBranch, decision.Reason);
+        var decision = cluster.Decide(pod, rules);
+        if (decision.AnnotationProblem is null && _refused.TryGetValue(pod.Uid, out var why))
+        {
+            // Never delegated: the pod asked for groups it cannot have, so it gets no network rather than the node's.
+            decisions.Record(pod, true, $"{decision.Reason}, but {why}");
+        }
+        else
+        {
+            decisions.Record(pod, decision.NeedsBranch, decision.Reason);
+        }
+
         return decision;
     }
 
     /// <summary>Decides whether the pod gets a branch and takes its VLAN; null when it gets none (yet).</summary>
-    private async Task<BranchEntry?> StartAsync(PodView pod, SecurityGroupSelection selection, CancellationToken ct)
+    private async Task<BranchEntry?> StartAsync(PodView pod, BranchDecision decision, CancellationToken ct)
     {
-        if (selection.GroupIds.Count == 0)
+        if ((decision.AnnotationProblem is not null || decision.PlacedByAnnotation) && !await AnnotationGroupsUsableAsync(pod, decision, ct).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        if (decision.GroupIds.Count == 0)
         {
             if (pod.RequestsPodEni && _waitingForVlan.TryAdd(pod.Uid, false))
             {
@@ -178,41 +211,50 @@ internal sealed class PodReconciler(
         var entry = new BranchEntry { PodUid = pod.Uid, PodNamespace = pod.Namespace, PodName = pod.Name, VlanId = vlan.Value };
         table.Set(entry);
         await events.PodAsync(pod, "Normal", EventSink.SecurityGroupRequested,
-            $"security groups [{string.Join(", ", selection.GroupIds)}] from SecurityGroupPolicy {string.Join(", ", selection.Policies)}", ct).ConfigureAwait(false);
+            $"security groups [{string.Join(", ", decision.GroupIds)}] from {decision.Source}", ct).ConfigureAwait(false);
         return entry;
     }
 
-    /// <summary>Writes the record (authoritative) and then the annotation, each only when it differs.</summary>
-    private async Task PublishAsync(PodView pod, BranchEntry entry, CancellationToken ct)
+    /// <summary>Checks the annotation's groups with EC2; a bad one is a Warning event, no branch and a decision record
+    /// that keeps the pod off the node's networking. Re-checked now and then: the group may be created later.</summary>
+    private async Task<bool> AnnotationGroupsUsableAsync(PodView pod, BranchDecision decision, CancellationToken ct)
     {
-        var info = new BranchEniInfo
+        // A malformed annotation (the webhook refuses it at creation, but it may be off or bypassed) is the same case.
+        var problem = decision.AnnotationProblem is { } malformed
+            ? $"the {TigeraNames.SecurityGroupsAnnotation} annotation is invalid: {malformed}"
+            : await checker.ProblemAsync(decision.AnnotationGroupIds, decision.GroupIds.Count, ct).ConfigureAwait(false);
+        if (problem is null)
         {
-            EniId = entry.EniId,
-            IfAddress = entry.MacAddress,
-            PrivateIp = entry.PrivateIp,
-            Ipv6Addr = "",
-            VlanId = entry.VlanId,
-            SubnetCidr = trunk.SubnetCidr,
-            SubnetV6Cidr = "",
-            AssociationId = entry.AssociationId,
-        };
+            if (_refused.TryRemove(pod.Uid, out _))
+            {
+                RecordDecision(pod);
+            }
 
-        // Refuse to publish what the CNI would refuse to read.
-        BranchEniParser.Parse(info);
-        var record = new PodRecord
-        {
-            EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
-            SubnetCidr = info.SubnetCidr, SubnetV6Cidr = info.SubnetV6Cidr, AssociationId = info.AssociationId,
-            PodNamespace = pod.Namespace, PodName = pod.Name, PodUid = pod.Uid,
-        };
-        if (records.ReadPodOrNull(pod.Uid) != record)
-        {
-            records.WritePod(record);
+            return true;
         }
 
+        var first = !_refused.TryGetValue(pod.Uid, out var before) || before != problem;
+        _refused[pod.Uid] = problem;
+        RecordDecision(pod);
+        if (first)
+        {
+            log.Warning("Pod {Namespace}/{Pod} gets no branch ENI: {Problem}", pod.Namespace, pod.Name, problem);
+            await events.PodAsync(pod, "Warning", EventSink.InvalidSecurityGroups,
+                $"no branch ENI: {problem} (from annotation {TigeraNames.SecurityGroupsAnnotation}); the pod cannot start until it is recreated with valid groups", ct).ConfigureAwait(false);
+        }
+
+        queue.EnqueueAfter(pod.Uid, TimeSpan.FromSeconds(60), ct);
+        return false;
+    }
+
+    /// <summary>Writes the record (authoritative) and then the annotation and the sg labels, each only when it differs.</summary>
+    private async Task PublishAsync(PodView pod, BranchEntry entry, CancellationToken ct)
+    {
+        var info = WriteRecord(pod, entry);
         var annotation = JsonSerializer.Serialize(new List<BranchEniInfo> { info }, ContractsJsonContext.Default.ListBranchEniInfo);
         if (pod.PodEniAnnotation == annotation)
         {
+            await _labels.SyncAsync(pod, entry.SecurityGroups, ct).ConfigureAwait(false);
             return;
         }
 
@@ -233,6 +275,7 @@ internal sealed class PodReconciler(
         }
 
         AnnotationWrites.AddOrUpdate(pod.Uid, 1, (_, n) => n + 1);
+        await _labels.SyncAsync(pod, entry.SecurityGroups, ct).ConfigureAwait(false);
         if (_firstSeen.TryRemove(pod.Uid, out var seen))
         {
             metrics.ObservePodAnnotated(Stopwatch.GetElapsedTime(seen));
@@ -242,10 +285,49 @@ internal sealed class PodReconciler(
             $"branch ENI {entry.EniId} ({entry.PrivateIp}) on VLAN {entry.VlanId} of trunk {trunk.EniId}", ct).ConfigureAwait(false);
     }
 
+    /// <summary>The pod's record, written when it differs; returns the annotation element it carries.</summary>
+    private BranchEniInfo WriteRecord(PodView pod, BranchEntry entry)
+    {
+        var info = new BranchEniInfo
+        {
+            EniId = entry.EniId,
+            IfAddress = entry.MacAddress,
+            PrivateIp = entry.PrivateIp,
+            Ipv6Addr = "",
+            VlanId = entry.VlanId,
+            SubnetCidr = trunk.SubnetCidr,
+            SubnetV6Cidr = "",
+            AssociationId = entry.AssociationId,
+        };
+
+        // Refuse to publish what the CNI would refuse to read.
+        BranchEniParser.Parse(info);
+        var existing = records.ReadPodOrNull(pod.Uid);
+
+        // Decided once, when the record is first written (before the sandbox exists): the CNI plumbs it at ADD, so a
+        // later label change must not make the record disagree with the pod's routes.
+        var metadataAccess = existing is not null && existing.EniId == info.EniId && existing.MetadataAccess is { } decided ? decided
+            : MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.Decide(pod, rules).PlacedByAnnotation).ToString();
+        var record = new PodRecord
+        {
+            EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
+            SubnetCidr = info.SubnetCidr, SubnetV6Cidr = info.SubnetV6Cidr, AssociationId = info.AssociationId,
+            PodNamespace = pod.Namespace, PodName = pod.Name, PodUid = pod.Uid,
+            MetadataAccess = metadataAccess,
+        };
+        if (existing != record)
+        {
+            records.WritePod(record);
+        }
+
+        return info;
+    }
+
     private async Task ReleaseAsync(string uid, CancellationToken ct)
     {
         _waitingForVlan.TryRemove(uid, out _);
         _firstSeen.TryRemove(uid, out _);
+        _refused.TryRemove(uid, out _);
         decisions.Forget(uid);
         var entry = table.Get(uid);
         if (entry is null)
@@ -269,6 +351,12 @@ internal sealed class PodReconciler(
         }
 
         await provisioner.ReleaseAsync(entry, ct).ConfigureAwait(false);
+        if (cluster.Pod(uid) is { } finished)
+        {
+            // A finished pod's object stays: it must not keep claiming groups it is no longer in.
+            await _labels.SyncAsync(finished, [], ct).ConfigureAwait(false);
+        }
+
         table.Remove(entry);
         records.DeletePod(uid);
         _failures.TryRemove(uid, out _);

@@ -36,6 +36,10 @@ internal static class AgentCommandLine
         ("--cni-binary", "BRANCH_ENI_CNI_BINARY", false, "The branch-eni binary to install."),
         ("--cni-delegate-file", "BRANCH_ENI_CNI_DELEGATE_FILE", false, "JSON plugin config for pods without a branch ENI."),
         ("--netns", "BRANCH_ENI_NETNS", false, "Network namespace holding the node's interfaces; unset: the agent's own."),
+        ("--enable-sg-annotation", "ENABLE_SG_ANNOTATION", true, "Honour Calico's aws.tigera.io/security-groups pod annotation (default false)."),
+        ("--sg-annotation-namespaces", "SG_ANNOTATION_NAMESPACES", false, "Comma-separated namespaces where the annotation counts; empty: all."),
+        ("--default-pod-metadata-access", "DEFAULT_POD_METADATA_ACCESS", false, "Allowed or Denied for branch pods without the allow-metadata-access label; unset: Denied for annotated pods, Allowed otherwise."),
+        ("--max-security-groups-per-eni", "MAX_SECURITY_GROUPS_PER_ENI", false, "EC2's security groups per ENI quota (default 5, at most 16)."),
     ];
 
     /// <summary>Builds the root command; <paramref name="run"/> receives the merged, not yet validated options.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using BranchEni.Policy;
 
 namespace BranchEni.Agent.Configuration;
 
@@ -69,6 +70,18 @@ internal sealed record AgentOptions
 
     public int Workers { get; init; } = 8;
 
+    /// <summary>ENABLE_SG_ANNOTATION and SG_ANNOTATION_NAMESPACES: whether Calico's aws.tigera.io/security-groups
+    /// annotation places pods in groups (off by default), and where.</summary>
+    public SecurityGroupAnnotationSettings SgAnnotation { get; init; } = SecurityGroupAnnotationSettings.Disabled;
+
+    /// <summary>DEFAULT_POD_METADATA_ACCESS: Allowed or Denied; unset: the rule's own default (MetadataAccessPolicy).</summary>
+    public MetadataAccess? DefaultMetadataAccess { get; init; }
+
+    /// <summary>MAX_SECURITY_GROUPS_PER_ENI: EC2's per-interface quota (default 5, raisable to 16 by AWS).</summary>
+    public int MaxSecurityGroupsPerEni { get; init; } = DefaultMaxSecurityGroupsPerEni;
+
+    public const int DefaultMaxSecurityGroupsPerEni = 5;
+
     /// <summary>BRANCH_ENI_CNI_BIN_DIR / _CONF_DIR: where the CNI binary and conflist go once healthy; unset conf dir: no install.</summary>
     public string? CniBinDir { get; init; } = "/opt/cni/bin";
 
@@ -129,6 +142,11 @@ internal sealed record AgentOptions
             CniBinary = NonEmpty(env("BRANCH_ENI_CNI_BINARY")) ?? o.CniBinary,
             CniDelegateFile = NonEmpty(env("BRANCH_ENI_CNI_DELEGATE_FILE")),
             NetworkNamespace = NonEmpty(env("BRANCH_ENI_NETNS")),
+            SgAnnotation = SecurityGroupAnnotationSettings.Of(Bool(env, SecurityGroupAnnotationSettings.EnableSetting) ?? false,
+                env(SecurityGroupAnnotationSettings.NamespacesSetting)),
+            DefaultMetadataAccess = MetadataAccessPolicy.TryParseSetting(env(MetadataAccessPolicy.DefaultSetting), out var access) ? access
+                : throw new OptionsException($"{MetadataAccessPolicy.DefaultSetting} is '{env(MetadataAccessPolicy.DefaultSetting)}'; use Denied or Allowed (or leave it unset)"),
+            MaxSecurityGroupsPerEni = Int(env, "MAX_SECURITY_GROUPS_PER_ENI") ?? o.MaxSecurityGroupsPerEni,
         };
     }
 
@@ -159,6 +177,11 @@ internal sealed record AgentOptions
         if (Workers is < 1 or > 64)
         {
             problems.Add($"BRANCH_ENI_WORKERS (--workers) is {Workers}; use 1..64");
+        }
+
+        if (MaxSecurityGroupsPerEni is < 1 or > 16)
+        {
+            problems.Add($"MAX_SECURITY_GROUPS_PER_ENI (--max-security-groups-per-eni) is {MaxSecurityGroupsPerEni}; EC2 allows 1..16 (default 5)");
         }
 
         if (!LogLevels.Contains(LogLevel) || !LogLevels.Contains(PluginLogLevel))

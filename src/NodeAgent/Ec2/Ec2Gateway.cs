@@ -18,6 +18,9 @@ internal sealed record EniView(
     string? AttachedInstanceId,
     IReadOnlyDictionary<string, string> Tags)
 {
+    /// <summary>The interface's security groups (a restarted agent learns a branch's groups from here).</summary>
+    public IReadOnlyList<string> Groups { get; init; } = [];
+
     public string? Tag(string key) => Tags.TryGetValue(key, out var v) ? v : null;
 
     public static EniView From(NetworkInterface eni) => new(
@@ -30,7 +33,10 @@ internal sealed record EniView(
         eni.Attachment?.AttachmentId,
         eni.Attachment?.Status?.Value,
         eni.Attachment?.InstanceId,
-        (eni.TagSet ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal));
+        (eni.TagSet ?? []).Where(t => t.Key is not null).GroupBy(t => t.Key).ToDictionary(g => g.Key, g => g.First().Value ?? "", StringComparer.Ordinal))
+    {
+        Groups = [.. (eni.Groups ?? []).Select(g => g.GroupId).OfType<string>()],
+    };
 }
 
 /// <summary>
@@ -78,6 +84,30 @@ internal sealed class Ec2Gateway(IAmazonEC2 ec2, Ec2CallPolicy policy)
         var answer = await Call("DescribeSubnets", c => ec2.DescribeSubnetsAsync(request, c), ct).ConfigureAwait(false);
         return (answer.Subnets ?? []).FirstOrDefault(s => s.SubnetId == subnetId)?.CidrBlock
             ?? throw new Ec2AnswerException($"DescribeSubnets gave no CIDR for {subnetId}");
+    }
+
+    /// <summary>Group id → its VPC, for those of <paramref name="groupIds"/> that exist (filtered, so a missing id is
+    /// absent from the answer rather than an error for the whole call).</summary>
+    public async Task<IReadOnlyDictionary<string, string?>> SecurityGroupVpcsAsync(IReadOnlyList<string> groupIds, CancellationToken ct)
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        string? next = null;
+        do
+        {
+            var request = new DescribeSecurityGroupsRequest { Filters = [new Filter("group-id", [.. groupIds])], MaxResults = 1000, NextToken = next };
+            var page = await Call("DescribeSecurityGroups", c => ec2.DescribeSecurityGroupsAsync(request, c), ct).ConfigureAwait(false);
+            foreach (var group in page.SecurityGroups ?? [])
+            {
+                if (group.GroupId is not null)
+                {
+                    result[group.GroupId] = group.VpcId;
+                }
+            }
+
+            next = page.NextToken;
+        }
+        while (!string.IsNullOrEmpty(next));
+        return result;
     }
 
     public async Task<EniView> CreateEniAsync(CreateNetworkInterfaceRequest request, CancellationToken ct)

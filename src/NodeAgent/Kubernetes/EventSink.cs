@@ -9,6 +9,7 @@ internal sealed class EventSink(KubeApi api, ILogger log)
     public const string SecurityGroupRequested = "SecurityGroupRequested";
     public const string ResourceAllocated = "ResourceAllocated";
     public const string BranchAllocationFailed = "BranchAllocationFailed";
+    public const string InvalidSecurityGroups = "InvalidSecurityGroups";
 
     public Task PodAsync(PodView pod, string type, string reason, string message, CancellationToken ct) =>
         PostAsync(new V1ObjectReference { Kind = "Pod", ApiVersion = "v1", NamespaceProperty = pod.Namespace, Name = pod.Name, Uid = pod.Uid },

@@ -33,6 +33,13 @@ internal sealed class KubeApi(KubeConnection connection) : IDisposable
         return WithDeadline(c => Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(json, V1Patch.PatchType.MergePatch), name, ns, cancellationToken: c), ct);
     }
 
+    /// <summary>Merge-patches the pod's labels (null removes one), with the same uid precondition.</summary>
+    public Task PatchPodLabelsAsync(string ns, string name, string uid, Dictionary<string, string?> labels, CancellationToken ct)
+    {
+        var json = JsonSerializer.Serialize(new PodLabelPatch(new PodLabelPatchMetadata(uid, labels)), KubeJsonContext.Default.PodLabelPatch);
+        return WithDeadline(c => Client.CoreV1.PatchNamespacedPodAsync(new V1Patch(json, V1Patch.PatchType.MergePatch), name, ns, cancellationToken: c), ct);
+    }
+
     public Task PatchNodeCapacityAsync(string node, string resource, string quantity, CancellationToken ct)
     {
         var json = JsonSerializer.Serialize(new Dictionary<string, Dictionary<string, Dictionary<string, string>>>

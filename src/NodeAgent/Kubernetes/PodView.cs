@@ -15,25 +15,32 @@ internal sealed record PodView(
     string ServiceAccount,
     string? Phase,
     bool HostNetwork,
-    bool RequestsPodEni)
+    bool RequestsPodEni,
+    string? SecurityGroupsAnnotation = null)
 {
     /// <summary>Succeeded or Failed: its sandbox is gone for good, its branch can be released.</summary>
     public bool Finished => Phase is "Succeeded" or "Failed";
+
+    /// <summary>The pod's sg.aws.tigera.io/&lt;sg-id&gt; labels (the groups it says it is in).</summary>
+    public IEnumerable<string> SecurityGroupLabels =>
+        Labels.Keys.Where(k => k.StartsWith(TigeraNames.SecurityGroupLabelPrefix, StringComparison.Ordinal));
 
     public static PodView Parse(JsonElement pod)
     {
         var metadata = pod.GetProperty("metadata");
         var spec = pod.TryGetProperty("spec", out var s) ? s : default;
+        var annotations = Map(metadata, "annotations");
         return new PodView(
             Str(metadata, "uid") ?? throw new FormatException("pod has no metadata.uid"),
             Str(metadata, "namespace") ?? throw new FormatException("pod has no metadata.namespace"),
             Str(metadata, "name") ?? throw new FormatException("pod has no metadata.name"),
             Map(metadata, "labels"),
-            Map(metadata, "annotations").TryGetValue(PodEni.AnnotationKey, out var a) ? a : null,
+            annotations.TryGetValue(PodEni.AnnotationKey, out var a) ? a : null,
             (spec.ValueKind == JsonValueKind.Object ? Str(spec, "serviceAccountName") : null) ?? "default",
             pod.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object ? Str(status, "phase") : null,
             spec.ValueKind == JsonValueKind.Object && spec.TryGetProperty("hostNetwork", out var h) && h.ValueKind == JsonValueKind.True,
-            PodEni.IsRequestedBy(spec));
+            PodEni.IsRequestedBy(spec),
+            SecurityGroupAnnotation.Of(annotations));
     }
 
     internal static string? Str(JsonElement obj, string name) => ObjectFields.Str(obj, name);

@@ -15,7 +15,7 @@ namespace BranchEni.Controller.Tests.Sandbox;
 /// test through kubectl with the sandbox's admin, agent and user contexts. The webhook configurations are the ones
 /// in packaging/base/webhooks.yaml; the controller rewrites their clientConfig to its --webhook-url.
 /// </summary>
-public sealed class ControllerWorld : IAsyncLifetime
+public class ControllerWorld : IAsyncLifetime
 {
     private readonly CancellationTokenSource _stop = new();
     private Task _run = Task.CompletedTask;
@@ -43,6 +43,9 @@ public sealed class ControllerWorld : IAsyncLifetime
         await StartControllerAsync();
     }
 
+    /// <summary>A fixture's own settings for every controller it starts.</summary>
+    internal virtual ControllerOptions Configure(ControllerOptions options) => options;
+
     public string KubeconfigPath(string context) => Path.Combine(Directory, $"kubeconfig-{context}");
 
     /// <summary>Starts the controller (again) on fresh loopback ports and waits until /readyz answers 200.</summary>
@@ -60,7 +63,7 @@ public sealed class ControllerWorld : IAsyncLifetime
             CertificateCheckInterval = TimeSpan.FromSeconds(1),
             LeaseRetryPeriod = TimeSpan.FromMilliseconds(500),
         };
-        options = configure?.Invoke(options) ?? options;
+        options = configure?.Invoke(Configure(options)) ?? Configure(options);
         Assert.Empty(options.Validate());
         Health = new Uri($"http://127.0.0.1:{healthPort}");
         var log = new LoggerConfiguration().MinimumLevel.Debug().WriteTo.Sink(Log).CreateLogger();

@@ -25,6 +25,26 @@ public sealed class AgentOptionsTests
     }
 
     [Fact]
+    public void The_issue_19_settings_are_off_or_unset_by_default_and_read_when_given()
+    {
+        var o = From();
+        Assert.False(o.SgAnnotation.Enabled);
+        Assert.Null(o.DefaultMetadataAccess);
+        Assert.Equal(5, o.MaxSecurityGroupsPerEni);
+
+        var set = From(("ENABLE_SG_ANNOTATION", "true"), ("SG_ANNOTATION_NAMESPACES", "web,db"), ("DEFAULT_POD_METADATA_ACCESS", "denied"),
+            ("MAX_SECURITY_GROUPS_PER_ENI", "16"));
+        Assert.True(set.SgAnnotation.AppliesTo("web"));
+        Assert.False(set.SgAnnotation.AppliesTo("app"));
+        Assert.Equal(BranchEni.Policy.MetadataAccess.Denied, set.DefaultMetadataAccess);
+        Assert.Equal(16, set.MaxSecurityGroupsPerEni);
+
+        var e = Assert.Throws<OptionsException>(() => From(("DEFAULT_POD_METADATA_ACCESS", "sometimes")));
+        Assert.Contains("DEFAULT_POD_METADATA_ACCESS is 'sometimes'; use Denied or Allowed", e.Message, StringComparison.Ordinal);
+        Assert.Contains(From(("MAX_SECURITY_GROUPS_PER_ENI", "17")).Validate(), p => p.StartsWith("MAX_SECURITY_GROUPS_PER_ENI", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Every_design_variable_is_read()
     {
         var o = From(("ENABLE_POD_ENI", "true"), ("POD_SECURITY_GROUP_ENFORCING_MODE", "standard"), ("DISABLE_TCP_EARLY_DEMUX", "true"),

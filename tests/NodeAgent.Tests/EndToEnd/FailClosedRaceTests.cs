@@ -53,7 +53,7 @@ public sealed class FailClosedRaceTests
     private static string Uid(System.Text.Json.Nodes.JsonNode pod) => pod["metadata"]!["uid"]!.GetValue<string>();
 
     /// <summary>Runs the published branch-eni as kubelet would, with a delegate that only records that it ran.</summary>
-    private sealed class Cni
+    internal sealed class Cni
     {
         private readonly string _dir;
         private readonly string _config;

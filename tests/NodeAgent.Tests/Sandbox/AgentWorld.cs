@@ -9,7 +9,7 @@ namespace BranchEni.Agent.Tests.Sandbox;
 internal sealed class AgentWorld : IAsyncDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly List<(Agent Agent, Task Run, KubeApi Api, HttpClient Imds)> _agents = [];
+    private readonly List<(Agent Agent, Task Run, KubeApi Api, HttpClient Imds, CancellationTokenSource Stop)> _agents = [];
 
     private AgentWorld(SandboxWorld sandbox, AgentOptions options)
     {
@@ -71,8 +71,17 @@ internal sealed class AgentWorld : IAsyncDisposable
         {
             ShutdownGrace = TimeSpan.FromSeconds(2),
         };
-        _agents.Add((agent, Task.Run(() => agent.RunAsync(_stop.Token)), api, imds));
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+        _agents.Add((agent, Task.Run(() => agent.RunAsync(stop.Token)), api, imds, stop));
         return agent;
+    }
+
+    /// <summary>Stops one agent as SIGTERM would (its records stay on disk, its ENIs in EC2).</summary>
+    public async Task StopAgentAsync(Agent agent)
+    {
+        var (_, run, _, _, stop) = _agents.Single(a => a.Agent == agent);
+        await stop.CancelAsync();
+        await run.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
     public CollectingSink LogSink { get; } = new();
@@ -103,11 +112,12 @@ internal sealed class AgentWorld : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        foreach (var (_, run, api, imds) in _agents)
+        foreach (var (_, run, api, imds, stop) in _agents)
         {
             await run.WaitAsync(TimeSpan.FromSeconds(10));
             api.Dispose();
             imds.Dispose();
+            stop.Dispose();
         }
 
         Kube.Dispose();

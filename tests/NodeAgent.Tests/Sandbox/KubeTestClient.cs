@@ -13,7 +13,7 @@ internal sealed class KubeTestClient(Uri server) : IDisposable
     public const string SgpPath = "/apis/vpcresources.k8s.aws/v1beta1/namespaces/{0}/securitygrouppolicies";
 
     public async Task<JsonObject> CreatePodAsync(string ns, string name, string node, string labels = "", string? annotation = null,
-        string serviceAccount = "default", bool requestPodEni = false)
+        string serviceAccount = "default", bool requestPodEni = false, IReadOnlyDictionary<string, string>? annotations = null)
     {
         var pod = new JsonObject
         {
@@ -24,7 +24,7 @@ internal sealed class KubeTestClient(Uri server) : IDisposable
                 ["name"] = name,
                 ["namespace"] = ns,
                 ["labels"] = Labels(labels),
-                ["annotations"] = annotation is null ? new JsonObject() : new JsonObject { ["vpc.amazonaws.com/pod-eni"] = annotation },
+                ["annotations"] = Annotations(annotation, annotations),
             },
             ["spec"] = new JsonObject
             {
@@ -41,6 +41,17 @@ internal sealed class KubeTestClient(Uri server) : IDisposable
             },
         };
         return await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/pods", pod);
+    }
+
+    private static JsonObject Annotations(string? podEni, IReadOnlyDictionary<string, string>? others)
+    {
+        var result = podEni is null ? new JsonObject() : new JsonObject { ["vpc.amazonaws.com/pod-eni"] = podEni };
+        foreach (var (key, value) in others ?? new Dictionary<string, string>())
+        {
+            result[key] = value;
+        }
+
+        return result;
     }
 
     public Task<JsonObject> CreateNamespaceAsync(string name) =>
