@@ -107,7 +107,8 @@ internal sealed class CompanionWriter(KubeConnection kube, ControllerMetrics met
     public async Task WarnAsync(V1NetworkPolicy original, string reason, string message, CancellationToken ct)
     {
         var (ns, name) = (original.Metadata.NamespaceProperty, original.Metadata.Name);
-        if (!_warned.Add($"{original.Metadata.Uid}/{reason}"))
+        var key = $"{original.Metadata.Uid}/{reason}";
+        if (!_warned.Add(key))
         {
             return;
         }
@@ -116,7 +117,8 @@ internal sealed class CompanionWriter(KubeConnection kube, ControllerMetrics met
         var now = DateTime.UtcNow;
         var e = new Corev1Event
         {
-            Metadata = new V1ObjectMeta { Name = $"{name}.{Convert.ToHexStringLower(BitConverter.GetBytes(now.Ticks ^ Random.Shared.NextInt64()))}", NamespaceProperty = ns },
+            // Event names are names too (at most 253): a long policy name is cut before the unique suffix.
+            Metadata = new V1ObjectMeta { Name = $"{name[..Math.Min(name.Length, 200)]}.{Convert.ToHexStringLower(BitConverter.GetBytes(now.Ticks ^ Random.Shared.NextInt64()))}", NamespaceProperty = ns },
             InvolvedObject = new V1ObjectReference { ApiVersion = "networking.k8s.io/v1", Kind = "NetworkPolicy", Name = name, NamespaceProperty = ns, Uid = original.Metadata.Uid },
             Type = "Warning",
             Reason = reason,
@@ -134,7 +136,8 @@ internal sealed class CompanionWriter(KubeConnection kube, ControllerMetrics met
         }
         catch (Exception x) when (x is k8s.Autorest.HttpOperationException or HttpRequestException)
         {
-            // The log line above carries the same words; an event is a courtesy.
+            // The log line above carries the same words; the event is tried again at the next pass.
+            _warned.Remove(key);
             log.Debug("Could not record event {Reason} on {Namespace}/{Name}: {Error}", reason, ns, name, x.Message);
         }
     }
