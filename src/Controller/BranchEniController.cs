@@ -1,11 +1,15 @@
 using System.Net;
+using BranchEni.Aws;
 using BranchEni.Controller.Admission;
+using BranchEni.Controller.Companions;
 using BranchEni.Controller.Configuration;
 using BranchEni.Controller.Election;
 using BranchEni.Controller.Kubernetes;
 using BranchEni.Controller.Observability;
 using BranchEni.Controller.Tls;
 using BranchEni.Kube;
+using k8s;
+using k8s.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -48,7 +52,20 @@ internal sealed class BranchEniController
             CachesSynced = () => Cache.Synced,
             CertificateSecondsToExpiry = () => Certificates.SecondsToExpiry,
         };
+        NetworkPolicies = new Informer<V1NetworkPolicy>(kube,
+            new("networkpolicies", "/apis/networking.k8s.io/v1/networkpolicies", "", o => KubernetesJson.Deserialize<V1NetworkPolicy>(o.GetRawText())), log)
+        { IdleTimeout = options.WatchIdleTimeout };
+        // Without --leader-elect this replica is the only one (client-go's meaning of leader-elect=false).
+        Companions = new CompanionReconciler(NetworkPolicies, ConnectEc2, new CompanionWriter(kube, Metrics, log),
+            () => !options.LeaderElect || Elector.IsLeader, options.SgMembershipInterval, log);
+        NetworkPolicies.Changed = Companions.OnPolicyChanged;
+        Elector.LeadershipChanged += leader => Companions.Poke(refreshMembership: leader);
     }
+
+    /// <summary>Every NetworkPolicy (originals and companions), for the leader's companion job.</summary>
+    public Informer<V1NetworkPolicy> NetworkPolicies { get; }
+
+    public CompanionReconciler Companions { get; }
 
     public PolicyCache Cache { get; }
 
@@ -71,7 +88,7 @@ internal sealed class BranchEniController
         await app.StartAsync(ct).ConfigureAwait(false);
         _log.Information("branch-eni-controller serving webhooks on https://{Webhook} and health on http://{Health} (namespace {Namespace})",
             _options.WebhookAddress, _options.HealthAddress, _options.Namespace);
-        var loops = new List<Task> { Cache.RunAsync(ct), Certificates.RunAsync(ct) };
+        var loops = new List<Task> { Cache.RunAsync(ct), Certificates.RunAsync(ct), NetworkPolicies.RunAsync(ct), Companions.RunAsync(ct) };
         if (_options.LeaderElect)
         {
             loops.Add(Elector.RunAsync(ct));
@@ -90,6 +107,22 @@ internal sealed class BranchEniController
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await app.StopAsync(grace.Token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The EC2 client, made when the first annotated policy needs membership (so a cluster without such policies
+    /// needs no AWS credentials for the controller).</summary>
+    private SecurityGroupMembership ConnectEc2()
+    {
+        var limits = new Ec2CallLimits
+        {
+            Buckets = new Dictionary<string, (double, int)>(StringComparer.Ordinal) { [Ec2CallLimits.DescribeBucket] = _options.Ec2DescribeBudget },
+            // A poll that cannot get through soon is better retried at the next interval than queued behind backoffs.
+            MaxAttempts = 3,
+        };
+        return new SecurityGroupMembership(Ec2ClientFactory.Create(_options.Ec2Endpoint, _options.Region), new Ec2CallPolicy(limits, Metrics, _log), _log)
+        {
+            MaxStaleness = _options.SgMembershipMaxStaleness,
+        };
     }
 
     private WebApplication BuildApp()

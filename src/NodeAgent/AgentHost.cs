@@ -1,4 +1,3 @@
-using Amazon;
 using Amazon.EC2;
 using BranchEni.Agent.Configuration;
 using BranchEni.Agent.Kubernetes;
@@ -65,25 +64,7 @@ internal static class AgentHost
         return 0;
     }
 
-    internal static IAmazonEC2 CreateEc2(AgentOptions options, string region)
-    {
-        var config = new AmazonEC2Config
-        {
-            // Our own bucket and retry are the discipline; the SDK's hidden retries would double count and bypass them.
-            MaxErrorRetry = 0,
-        };
-        if (options.Ec2Endpoint is not null)
-        {
-            config.ServiceURL = options.Ec2Endpoint.ToString();
-            config.AuthenticationRegion = region;
-        }
-        else
-        {
-            config.RegionEndpoint = RegionEndpoint.GetBySystemName(region);
-        }
-
-        return new AmazonEC2Client(config);
-    }
+    internal static IAmazonEC2 CreateEc2(AgentOptions options, string region) => Ec2ClientFactory.Create(options.Ec2Endpoint, region);
 
     internal static Serilog.Core.Logger CreateLogger(string level) => new LoggerConfiguration()
         .MinimumLevel.Is(level switch

@@ -77,14 +77,18 @@ public sealed class ControllerManifestTests
     }
 
     [Fact]
-    public void Rbac_grants_its_caches_its_two_configurations_by_name_and_its_secret_and_lease_in_its_namespace()
+    public void Rbac_grants_its_caches_its_two_configurations_by_name_its_secret_and_lease_in_its_namespace_and_companion_writes()
     {
         var cluster = M.Get("ClusterRole", Name)["rules"]!.AsArray();
         Assert.DoesNotContain(cluster, r => Strings(r!["resources"]).Contains("pods"));
         var admission = cluster.Single(r => Strings(r!["apiGroups"]).Contains("admissionregistration.k8s.io"))!;
         Assert.Equal(["branch-eni"], Strings(admission["resourceNames"]));
         Assert.Equal(["get", "patch"], Strings(admission["verbs"]));
-        Assert.All(cluster, r => Assert.DoesNotContain(Strings(r!["verbs"]), v => v is "create" or "update" or "delete" or "*"));
+        // Cluster-wide writes only for companion NetworkPolicies (in any namespace an annotated policy lives in) and the
+        // Warning events on their originals.
+        var writes = cluster.Where(r => r!["resourceNames"] is null && Strings(r["verbs"]).Any(v => v is "create" or "update" or "delete" or "patch" or "*"))
+            .Select(r => $"{Strings(r!["apiGroups"]).Single()}/{string.Join(',', Strings(r["resources"]))}: {string.Join(',', Strings(r["verbs"]))}").ToList();
+        Assert.Equal(["networking.k8s.io/networkpolicies: list,watch,create,update,delete", "networking.k8s.io/networkpolicies/finalizers: update", "/events: create"], writes);
 
         var role = M.Get("Role", Name);
         Assert.Equal("kube-system", role["metadata"]!["namespace"]!.GetValue<string>());

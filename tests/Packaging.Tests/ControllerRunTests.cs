@@ -40,7 +40,12 @@ public sealed class ControllerRunTests
                 current-context: controller
                 """);
 
-            await RunControllerAsync(manifests, recorded, admin);
+            await File.WriteAllTextAsync(Path.Combine(dir, "namespace.json"), """{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "app"}}""");
+            Repo.Run("kubectl", "--kubeconfig", admin, "apply", "-f", Path.Combine(dir, "namespace.json"));
+            await File.WriteAllTextAsync(Path.Combine(dir, "policy.json"), Policy(5432));
+            Repo.Run("kubectl", "--kubeconfig", admin, "apply", "-f", Path.Combine(dir, "policy.json"));
+
+            await RunControllerAsync(manifests, recorded, admin, sandbox.Endpoints.Ec2, dir);
         }
         finally
         {
@@ -55,12 +60,28 @@ public sealed class ControllerRunTests
             Assert.True(grants.Any(g => Allows(g, access, name)), $"{access} {name} was requested but is not granted");
         }
 
-        // Renewing the Secret (update) is granted but not reached by a short run: the certificate is a year young.
+        // Granted but not reached by a short run: renewing the Secret (the certificate is a year young), the finalizers
+        // check (only a real API server's admission asks it, for blockOwnerDeletion) and the Warning event of a name clash.
         var unused = grants.Where(g => !observed.Any(o => Allows(g, o.Access!, o.Name))).Select(g => $"{g.Verb} {g.Group}/{g.Resource}").ToList();
-        Assert.Equal(["update /secrets"], unused);
+        Assert.Equal(["update networking.k8s.io/networkpolicies/finalizers", "create /events", "update /secrets"], unused);
     }
 
-    private static async Task RunControllerAsync(Manifests manifests, string kubeconfig, string admin)
+    /// <summary>A match-security-groups policy whose rule admits a security group's members on one port.</summary>
+    private static string Policy(int port) => """
+        {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+         "metadata": {"name": "db", "namespace": "app", "annotations": {"rules.networkpolicy.tigera.io/match-security-groups": "true"}},
+         "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"sg.aws.tigera.io/sg-0a1b2c3d4e5f62003": ""}}}],
+                  "ports": [{"protocol": "TCP", "port": PORT}]}]}}
+        """.Replace("PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+
+    /// <summary>The companion's port, or null while there is none.</summary>
+    private static long? CompanionPort(string admin)
+    {
+        var list = JsonNode.Parse(Repo.Run("kubectl", "--kubeconfig", admin, "get", "networkpolicy", "-n", "app", "-o", "json"))!["items"]!.AsArray();
+        return list.FirstOrDefault(p => p!["metadata"]!["name"]!.GetValue<string>() == "db-sg")?["spec"]?["ingress"]?[0]?["ports"]?[0]?["port"]?.GetValue<long>();
+    }
+
+    private static async Task RunControllerAsync(Manifests manifests, string kubeconfig, string admin, Uri ec2, string dir)
     {
         var container = manifests.Get("Deployment", Name)["spec"]!["template"]!["spec"]!["containers"]![0]!;
         var command = container["command"]!.AsArray().Select(a => a!.GetValue<string>()).ToList();
@@ -75,8 +96,19 @@ public sealed class ControllerRunTests
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            Environment = { ["KUBECONFIG"] = kubeconfig, ["POD_NAMESPACE"] = "kube-system", ["POD_NAME"] = "controller-0" },
+            Environment =
+            {
+                ["KUBECONFIG"] = kubeconfig, ["POD_NAMESPACE"] = "kube-system", ["POD_NAME"] = "controller-0",
+                // What an operator adds for EC2 (packaging/README.md); credentials from the SDK's default chain.
+                ["BRANCH_ENI_EC2_ENDPOINT"] = ec2.ToString(), ["AWS_REGION"] = "us-west-2",
+                ["AWS_ACCESS_KEY_ID"] = "AKIASANDBOXEXAMPLE", ["AWS_SECRET_ACCESS_KEY"] = "sandbox-secret",
+            },
         };
+        foreach (var env in container["env"]!.AsArray().Where(e => e!["value"] is not null))
+        {
+            start.Environment[env!["name"]!.GetValue<string>()] = env["value"]!.GetValue<string>();
+        }
+
         foreach (var arg in command.Skip(1).Concat(args).Concat(["--webhook-url", $"https://127.0.0.1:{port}", "--webhook-address", $"127.0.0.1:{port}", "--health-address", $"127.0.0.1:{health}"]))
         {
             start.ArgumentList.Add(arg);
@@ -92,9 +124,27 @@ public sealed class ControllerRunTests
             await Task.Delay(100);
         }
 
+        // The leader's companion job: created, updated when the policy changes, deleted with the policy.
+        await WaitAsync(() => CompanionPort(admin) == 5432, "the companion", process, output);
+        await File.WriteAllTextAsync(Path.Combine(dir, "policy.json"), Policy(5433));
+        Repo.Run("kubectl", "--kubeconfig", admin, "apply", "-f", Path.Combine(dir, "policy.json"));
+        await WaitAsync(() => CompanionPort(admin) == 5433, "the companion's update", process, output);
+        Repo.Run("kubectl", "--kubeconfig", admin, "delete", "networkpolicy", "-n", "app", "db");
+        await WaitAsync(() => CompanionPort(admin) is null, "the companion's deletion", process, output);
+
         Assert.Equal(0, Kill(process.Id, 15));
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(process.ExitCode == 0, await output);
+    }
+
+    private static async Task WaitAsync(Func<bool> condition, string what, Process process, Task<string> output)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30) && !process.HasExited, $"waited for {what}:\n" + (process.HasExited ? await output : ""));
+            await Task.Delay(200);
+        }
     }
 
     private static async Task<bool> DoneAsync(HttpClient http, int health, string admin)

@@ -60,6 +60,15 @@ public sealed class IamPolicyTests
 
     private static IEnumerable<string> Resources(JsonObject s) => IamPolicy.Many(s["Resource"]);
 
+    [Fact]
+    public void The_controllers_policy_grants_exactly_its_ec2_calls_which_only_read()
+    {
+        var controller = IamPolicy.LoadController();
+        Assert.Equal(["ec2:DescribeNetworkInterfaces"], IamPolicy.ActionsInControllerSource().Order());
+        Assert.Equal(IamPolicy.ActionsInControllerSource().Order(), controller.Actions.Order());
+        Assert.All(controller.Statements, s => Assert.Equal("Allow", s["Effect"]!.GetValue<string>()));
+    }
+
     private static bool IsEni(string arn) => arn.EndsWith(":network-interface/*", StringComparison.Ordinal);
 
     private static string? Condition(JsonObject s, string op, string key) => s["Condition"]?[op]?[key]?.GetValue<string>();

@@ -23,6 +23,12 @@ internal static class ControllerCommandLine
         var secret = new Option<string>("--tls-secret") { Description = "Secret holding the controller's CA and certificate (default branch-eni-controller-tls)." };
         var leaderElect = new Option<bool>("--leader-elect") { Description = "Take part in the Lease election (default true).", DefaultValueFactory = _ => true };
         var logLevel = new Option<string>("--log-level") { Description = "debug, info, warn or error (default info)." };
+        var sgInterval = new Option<int?>("--sg-membership-interval")
+        {
+            Description = "Seconds between reads of security-group membership from EC2 for match-security-groups policies. Env: SG_MEMBERSHIP_INTERVAL_SECONDS (default 60).",
+        };
+        var ec2Endpoint = new Option<string>("--ec2-endpoint") { Description = "EC2 endpoint. Env: BRANCH_ENI_EC2_ENDPOINT; unset: the regional endpoint." };
+        var region = new Option<string>("--region") { Description = "AWS region. Env: AWS_REGION; unset: the SDK's chain (profile, instance metadata)." };
         var sgAnnotation = new Option<string>("--enable-sg-annotation")
         {
             Description = "Honour the aws.tigera.io/security-groups pod annotation (default false; set as on the agents). Env: ENABLE_SG_ANNOTATION.",
@@ -31,7 +37,7 @@ internal static class ControllerCommandLine
         var sgNamespaces = new Option<string>("--sg-annotation-namespaces") { Description = "Comma-separated namespaces where it counts; empty: all. Env: SG_ANNOTATION_NAMESPACES." };
         var command = new Command("run", "Serve the admission webhooks and take part in leader election.")
         {
-            kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel, sgAnnotation, sgNamespaces,
+            kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel, sgAnnotation, sgNamespaces, sgInterval, ec2Endpoint, region,
         };
         command.SetAction((parse, token) =>
         {
@@ -40,6 +46,21 @@ internal static class ControllerCommandLine
             if (!TryParseBool(enableText, out var enable))
             {
                 Console.Error.WriteLine($"branch-eni-controller: --enable-sg-annotation ({SecurityGroupAnnotationSettings.EnableSetting}) is '{enableText}'; use true or false");
+                return Task.FromResult(2);
+            }
+
+            var intervalText = NonEmpty(env("SG_MEMBERSHIP_INTERVAL_SECONDS"));
+            int? envInterval = int.TryParse(intervalText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null;
+            if (intervalText is not null && envInterval is null)
+            {
+                Console.Error.WriteLine($"branch-eni-controller: SG_MEMBERSHIP_INTERVAL_SECONDS '{intervalText}' is not a whole number of seconds");
+                return Task.FromResult(2);
+            }
+
+            var endpointText = parse.GetValue(ec2Endpoint) ?? NonEmpty(env("BRANCH_ENI_EC2_ENDPOINT"));
+            if (endpointText is not null && !Uri.TryCreate(endpointText, UriKind.Absolute, out _))
+            {
+                Console.Error.WriteLine($"branch-eni-controller: BRANCH_ENI_EC2_ENDPOINT '{endpointText}' is not an absolute URL");
                 return Task.FromResult(2);
             }
 
@@ -60,6 +81,9 @@ internal static class ControllerCommandLine
                 PodName = NonEmpty(env("POD_NAME")),
                 SgAnnotation = SecurityGroupAnnotationSettings.Of(enable,
                     parse.GetValue(sgNamespaces) ?? env(SecurityGroupAnnotationSettings.NamespacesSetting)),
+                SgMembershipInterval = (parse.GetValue(sgInterval) ?? envInterval) is { } s ? TimeSpan.FromSeconds(s) : defaults.SgMembershipInterval,
+                Ec2Endpoint = endpointText is null ? null : new Uri(endpointText),
+                Region = parse.GetValue(region) ?? NonEmpty(env("AWS_REGION")),
             };
             var problems = options.Validate();
             foreach (var problem in problems)

@@ -46,6 +46,22 @@ internal sealed record ControllerOptions
 
     public string LogLevel { get; init; } = "info";
 
+    /// <summary>How often the leader reads security-group membership from EC2 for companion NetworkPolicies.</summary>
+    public TimeSpan SgMembershipInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>BRANCH_ENI_EC2_ENDPOINT, as the agent's; null: the region's real endpoint.</summary>
+    public Uri? Ec2Endpoint { get; init; }
+
+    /// <summary>AWS_REGION; null: the SDK's own chain (profile, then the instance metadata service).</summary>
+    public string? Region { get; init; }
+
+    /// <summary>The controller's Describe bucket (refill per second, burst): a tenth of EC2's per-account 20/s refill,
+    /// which the agents on every node share.</summary>
+    public (double Rate, int Burst) Ec2DescribeBudget { get; init; } = (2, 5);
+
+    /// <summary>How long a membership answer stays in use while EC2 cannot be read (see CompanionReconciler).</summary>
+    public TimeSpan SgMembershipMaxStaleness { get; init; } = TimeSpan.FromMinutes(10);
+
     // Test-only shortenings (not reachable from flags).
     public TimeSpan CertificateCheckInterval { get; init; } = TimeSpan.FromMinutes(1);
 
@@ -91,6 +107,16 @@ internal sealed record ControllerOptions
         if ((TlsCertFile is null) != (TlsKeyFile is null))
         {
             problems.Add("--tls-cert-file and --tls-key-file go together");
+        }
+
+        if (SgMembershipInterval < TimeSpan.FromSeconds(1) || SgMembershipInterval > TimeSpan.FromDays(1))
+        {
+            problems.Add($"--sg-membership-interval {SgMembershipInterval.TotalSeconds} s is not between 1 s and a day");
+        }
+
+        if (Ec2Endpoint is { } ec2 && ec2.Scheme != Uri.UriSchemeHttp && ec2.Scheme != Uri.UriSchemeHttps)
+        {
+            problems.Add($"BRANCH_ENI_EC2_ENDPOINT '{ec2}' is not an http(s) URL");
         }
 
         if (AgentIdentities.Count == 0)

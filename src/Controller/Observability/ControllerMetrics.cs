@@ -1,20 +1,24 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
+using BranchEni.Aws;
 
 namespace BranchEni.Controller.Observability;
 
 /// <summary>
 /// The controller's series as Prometheus text (exposition format 0.0.4), in the agent's dependency-free style
 /// (src/NodeAgent/Observability/AgentMetrics.cs): admissions by webhook and verdict, admission latency by webhook,
-/// leadership, cache sync and the serving certificate's remaining life.
+/// leadership, cache sync, the serving certificate's remaining life, EC2 calls (security-group membership) and
+/// companion NetworkPolicy writes.
 /// </summary>
-internal sealed class ControllerMetrics
+internal sealed class ControllerMetrics : IEc2CallMetrics
 {
     internal static readonly double[] LatencyBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
     private readonly ConcurrentDictionary<(string Webhook, string Verdict), long> _admissions = new();
     private readonly ConcurrentDictionary<string, Histogram> _latency = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Action, string Outcome), long> _ec2Calls = new();
+    private readonly ConcurrentDictionary<string, long> _companionWrites = new(StringComparer.Ordinal);
 
     public Func<bool>? IsLeader { get; set; }
 
@@ -27,6 +31,24 @@ internal sealed class ControllerMetrics
         _admissions.AddOrUpdate((webhook, verdict), 1, (_, n) => n + 1);
         _latency.GetOrAdd(webhook, _ => new Histogram()).Observe(latency.TotalSeconds);
     }
+
+    public void Ec2Call(string action, string outcome) => _ec2Calls.AddOrUpdate((action, outcome), 1, (_, n) => n + 1);
+
+    // Throttles and retries are already visible as ec2 call outcomes; the agent's separate series are not repeated here.
+    public void Ec2Throttled(string action)
+    {
+    }
+
+    public void Ec2Retry()
+    {
+    }
+
+    /// <summary>A companion NetworkPolicy was created, updated or deleted.</summary>
+    public void CompanionWrite(string verb) => _companionWrites.AddOrUpdate(verb, 1, (_, n) => n + 1);
+
+    public long CompanionWrites(string verb) => _companionWrites.TryGetValue(verb, out var n) ? n : 0;
+
+    public long Ec2Calls(string action, string outcome) => _ec2Calls.TryGetValue((action, outcome), out var n) ? n : 0;
 
     public long Admissions(string webhook, string verdict) => _admissions.TryGetValue((webhook, verdict), out var n) ? n : 0;
 
@@ -43,6 +65,11 @@ internal sealed class ControllerMetrics
             text.Append(Invariant($"branch_eni_controller_admissions_total{{webhook=\"{webhook}\",verdict=\"{verdict}\"}} {count}\n"));
         }
 
+        Counter(text, "branch_eni_controller_ec2_calls_total", "EC2 call attempts for security-group membership, by action and outcome.",
+            _ec2Calls.Select(p => ($"action=\"{p.Key.Action}\",outcome=\"{p.Key.Outcome}\"", p.Value)));
+        Counter(text, "branch_eni_controller_companion_writes_total", "Companion NetworkPolicy writes, by verb (create, update, delete).",
+            _companionWrites.Select(p => ($"verb=\"{p.Key}\"", p.Value)));
+
         const string name = "branch_eni_controller_admission_seconds";
         text.Append(Invariant($"# HELP {name} Time to answer an admission review, by webhook.\n# TYPE {name} histogram\n"));
         foreach (var (webhook, histogram) in _latency.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -51,6 +78,15 @@ internal sealed class ControllerMetrics
         }
 
         return text.ToString();
+    }
+
+    private static void Counter(StringBuilder text, string name, string help, IEnumerable<(string Labels, long Value)> series)
+    {
+        text.Append(Invariant($"# HELP {name} {help}\n# TYPE {name} counter\n"));
+        foreach (var (labels, value) in series.OrderBy(s => s.Labels, StringComparer.Ordinal))
+        {
+            text.Append(Invariant($"{name}{{{labels}}} {value}\n"));
+        }
     }
 
     private static void Gauge(StringBuilder text, string name, string help, double? value)

@@ -8,7 +8,7 @@ namespace BranchEni.Agent.Observability;
 /// The agent's counters, gauges and one histogram, rendered as Prometheus text (exposition format 0.0.4). Small and
 /// dependency-free on purpose: the agent exports a handful of series.
 /// </summary>
-internal sealed class AgentMetrics
+internal sealed class AgentMetrics : IEc2CallMetrics
 {
     /// <summary>Seconds from a pod first seen to annotated.</summary>
     internal static readonly double[] LatencyBuckets = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];

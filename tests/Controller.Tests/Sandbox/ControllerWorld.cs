@@ -17,7 +17,7 @@ namespace BranchEni.Controller.Tests.Sandbox;
 /// </summary>
 public class ControllerWorld : IAsyncLifetime
 {
-    private readonly CancellationTokenSource _stop = new();
+    private CancellationTokenSource _stop = new();
     private Task _run = Task.CompletedTask;
 
     public SandboxHost Sandbox { get; private set; } = null!;
@@ -32,6 +32,13 @@ public class ControllerWorld : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
+        // The controller takes EC2 credentials from the SDK's default chain, as in a cluster; the sandbox accepts any.
+        if (Environment.GetEnvironmentVariable("AWS_ACCESS_KEY_ID") is null)
+        {
+            Environment.SetEnvironmentVariable("AWS_ACCESS_KEY_ID", "AKIASANDBOXEXAMPLE");
+            Environment.SetEnvironmentVariable("AWS_SECRET_ACCESS_KEY", "sandbox-secret");
+        }
+
         Sandbox = await SandboxHost.StartAsync(new SandboxOptions());
         foreach (var context in new[] { "admin", "agent", "user" })
         {
@@ -62,6 +69,9 @@ public class ControllerWorld : IAsyncLifetime
             PodNamespace = "kube-system",
             CertificateCheckInterval = TimeSpan.FromSeconds(1),
             LeaseRetryPeriod = TimeSpan.FromMilliseconds(500),
+            Ec2Endpoint = Sandbox.Endpoints.Ec2,
+            Region = "us-west-2",
+            SgMembershipInterval = TimeSpan.FromSeconds(1),
         };
         options = configure?.Invoke(Configure(options)) ?? Configure(options);
         Assert.Empty(options.Validate());
@@ -73,10 +83,13 @@ public class ControllerWorld : IAsyncLifetime
         await Eventually(async () => await WebhooksPointAtControllerAsync(webhookPort), "both configurations' clientConfig to point at the controller");
     }
 
+    /// <summary>Stops the running controller; <see cref="StartControllerAsync"/> may start another.</summary>
     public async Task StopControllerAsync()
     {
         await _stop.CancelAsync();
         await _run;
+        _stop.Dispose();
+        _stop = new CancellationTokenSource();
     }
 
     private async Task<bool> WebhooksPointAtControllerAsync(int port)

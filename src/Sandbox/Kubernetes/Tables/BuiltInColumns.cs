@@ -49,12 +49,45 @@ internal static class BuiltInColumns
         TableColumn.CreationAge,
     ];
 
+    public static IReadOnlyList<TableColumn> NetworkPolicies { get; } =
+    [
+        TableColumn.ObjectName,
+        new("Pod-Selector", "string", "The pods the policy applies to, as a label selector.", 0, (p, _) => Selector(p["spec"]?["podSelector"] as JsonObject)),
+        TableColumn.CreationAge,
+    ];
+
     /// <summary>What the API server prints for a type without a printer of its own.</summary>
     public static IReadOnlyList<TableColumn> Default { get; } = [TableColumn.ObjectName, TableColumn.CreationAge];
 
     private static string NonEmpty(string? value) => string.IsNullOrEmpty(value) ? None : value;
 
     private static IEnumerable<JsonObject> Objects(JsonNode? array) => (array as JsonArray)?.OfType<JsonObject>() ?? [];
+
+    /// <summary>A label selector as kubectl prints it: requirements sorted by key ("app=web,tier in (a,b),!x"); empty: &lt;none&gt;.</summary>
+    private static string Selector(JsonObject? selector)
+    {
+        var parts = new List<(string Key, string Text)>();
+        foreach (var (key, value) in (selector?["matchLabels"] as JsonObject) ?? [])
+        {
+            parts.Add((key, $"{key}={value}"));
+        }
+
+        foreach (var e in Objects(selector?["matchExpressions"]))
+        {
+            var key = Meta.Str(e, "key") ?? "";
+            var values = string.Join(',', ((e["values"] as JsonArray) ?? []).Select(v => v?.ToString()).Order(StringComparer.Ordinal));
+            parts.Add((key, Meta.Str(e, "operator") switch
+            {
+                "In" => $"{key} in ({values})",
+                "NotIn" => $"{key} notin ({values})",
+                "Exists" => key,
+                "DoesNotExist" => "!" + key,
+                var op => $"{key} {op}",
+            }));
+        }
+
+        return parts.Count == 0 ? None : string.Join(',', parts.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Text));
+    }
 
     private static string NodeStatus(JsonObject node)
     {

@@ -9,6 +9,7 @@ internal static class TableConverter
         type == ResourceTypes.Nodes ? BuiltInColumns.Nodes
         : type == ResourceTypes.Pods ? BuiltInColumns.Pods
         : type == ResourceTypes.Namespaces ? BuiltInColumns.Namespaces
+        : type == ResourceTypes.NetworkPolicies ? BuiltInColumns.NetworkPolicies
         : type == ResourceTypes.SecurityGroupPolicies ? CustomResourceColumns.SecurityGroupPolicies
         : BuiltInColumns.Default;
 

@@ -1,12 +1,22 @@
 using System.Net;
 using Amazon.Runtime;
-using BranchEni.Agent.Observability;
 using Serilog;
 
-namespace BranchEni.Agent.Ec2;
+namespace BranchEni.Aws;
+
+/// <summary>Where <see cref="Ec2CallPolicy"/> counts its calls (the agent's and the controller's /metrics).</summary>
+public interface IEc2CallMetrics
+{
+    /// <summary>One attempt of an action ended: "success", "throttled", "server-error", "transport" or "error".</summary>
+    void Ec2Call(string action, string outcome);
+
+    void Ec2Throttled(string action);
+
+    void Ec2Retry();
+}
 
 /// <summary>Limits of the client-side discipline; defaults follow EC2's documented per-account buckets.</summary>
-internal sealed record Ec2CallLimits
+public sealed record Ec2CallLimits
 {
     /// <summary>Per action bucket (refill per second, burst), DESIGN.md §5.</summary>
     public IReadOnlyDictionary<string, (double Rate, int Burst)> Buckets { get; init; } = new Dictionary<string, (double, int)>(StringComparer.Ordinal)
@@ -37,15 +47,15 @@ internal sealed record Ec2CallLimits
 /// again, at most <see cref="Ec2CallLimits.MaxAttempts"/> times. Outcomes are counted per action. The SDK's own
 /// retries are off (MaxErrorRetry 0) so every attempt passes the bucket and is counted once.
 /// </summary>
-internal sealed class Ec2CallPolicy
+public sealed class Ec2CallPolicy
 {
     private readonly Ec2CallLimits _limits;
-    private readonly AgentMetrics _metrics;
+    private readonly IEc2CallMetrics _metrics;
     private readonly ILogger _log;
     private readonly Dictionary<string, TokenBucket> _buckets;
     private readonly TokenBucket? _nodeWide;
 
-    public Ec2CallPolicy(Ec2CallLimits limits, AgentMetrics metrics, ILogger log)
+    public Ec2CallPolicy(Ec2CallLimits limits, IEc2CallMetrics metrics, ILogger log)
     {
         _limits = limits;
         _metrics = metrics;
@@ -94,14 +104,14 @@ internal sealed class Ec2CallPolicy
     }
 
     /// <summary>Full jitter: uniform in [0, min(max, base * 2^(attempt-1))].</summary>
-    internal TimeSpan Backoff(int attempt)
+    public TimeSpan Backoff(int attempt)
     {
         var ceiling = Math.Min(_limits.MaxDelay.TotalMilliseconds, _limits.BaseDelay.TotalMilliseconds * Math.Pow(2, attempt - 1));
         return TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * ceiling);
     }
 
     /// <summary>"throttled", "server-error", "transport" for what is retried; null for everything else.</summary>
-    internal static string? Classify(Exception e) => e switch
+    public static string? Classify(Exception e) => e switch
     {
         AmazonServiceException { ErrorCode: "RequestLimitExceeded" or "Throttling" } => "throttled",
         AmazonServiceException s when (int)s.StatusCode >= 500 => "server-error",
@@ -111,7 +121,7 @@ internal sealed class Ec2CallPolicy
         _ => null,
     };
 
-    internal static string BucketFor(string action) => action switch
+    public static string BucketFor(string action) => action switch
     {
         "CreateNetworkInterface" or "DeleteNetworkInterface" or "CreateTags" => action,
         _ when action.StartsWith("Describe", StringComparison.Ordinal) => Ec2CallLimits.DescribeBucket,
@@ -131,6 +141,6 @@ internal sealed class Ec2CallPolicy
         }
     }
 
-    internal static bool IsNotFound(AmazonServiceException e) =>
+    public static bool IsNotFound(AmazonServiceException e) =>
         e.StatusCode == HttpStatusCode.NotFound || e.ErrorCode.EndsWith(".NotFound", StringComparison.Ordinal);
 }

@@ -1,9 +1,9 @@
-namespace BranchEni.Agent.Ec2;
+namespace BranchEni.Aws;
 
-/// <summary>The tags on every ENI the agent creates (DESIGN.md §2). They are how a restart finds its ENIs again and
+/// <summary>The tags on every ENI the agent creates (DESIGN.md §2); the controller reads them to tell our branch ENIs from the VPC's other members. They are how a restart finds its ENIs again and
 /// how garbage collection knows an ENI is ours: nothing without <see cref="Owner"/> = <see cref="OwnerValue"/> and this
 /// instance's id is ever deleted.</summary>
-internal static class EniTags
+public static class EniTags
 {
     public const string InstanceId = "node.k8s.amazonaws.com/instance_id";
     public const string Owner = "eks:eni:owner";

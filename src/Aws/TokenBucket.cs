@@ -1,12 +1,12 @@
 using System.Diagnostics;
 
-namespace BranchEni.Agent.Ec2;
+namespace BranchEni.Aws;
 
 /// <summary>
 /// A token bucket (capacity = burst, refilled at <c>rate</c> tokens per second), the model EC2 itself throttles
 /// with. <see cref="TakeAsync"/> waits until a token is there; callers queue in arrival order through the lock.
 /// </summary>
-internal sealed class TokenBucket
+public sealed class TokenBucket
 {
     private readonly double _rate;
     private readonly double _capacity;
@@ -52,7 +52,7 @@ internal sealed class TokenBucket
     }
 
     /// <summary>Takes a token now (null) or says how long until one is there.</summary>
-    internal TimeSpan? TryTake()
+    public TimeSpan? TryTake()
     {
         var now = _now();
         _tokens = Math.Min(_capacity, _tokens + (Stopwatch.GetElapsedTime(_last, now).TotalSeconds * _rate));
