@@ -89,6 +89,19 @@ public sealed class BranchSelectorTests : IDisposable
         Assert.True(api.Requests > 1, "the selector waited, reading the pod again");
     }
 
+    /// <summary>branch-eni-kube cannot know whether the agents honour aws.tigera.io/security-groups, so an annotated pod
+    /// without a decision record fails closed; the agent's record, once written, decides (see the next tests).</summary>
+    [Fact]
+    public void AnAnnotatedPodWithoutADecisionIsTryAgainLaterNamingTheAnnotation()
+    {
+        api.Pods["default/web"] = Pod(null).Replace("\"annotations\":{}", "\"annotations\":{\"aws.tigera.io/security-groups\":\"[\\\"sg-0123abcd\\\"]\"}", StringComparison.Ordinal);
+
+        var e = Assert.Throws<CniException>(() => Selector(Config() with { AnnotationWaitSeconds = 1 }).Select());
+
+        Assert.Equal(CniErrorCode.TryAgainLater, e.Code);
+        Assert.Contains("its aws.tigera.io/security-groups annotation names sg-0123abcd", e.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AServiceAccountSelectorSelectsThroughTheAccountsLabels()
     {
