@@ -82,4 +82,36 @@ public sealed class ControllerOptionsTests
 
         Assert.Contains(problem, error.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Security_group_membership_settings_come_from_flags_else_the_environment()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["SG_MEMBERSHIP_INTERVAL_SECONDS"] = "30", ["BRANCH_ENI_EC2_ENDPOINT"] = "http://127.0.0.1:4566", ["AWS_REGION"] = "eu-west-1",
+        };
+        var (code, options) = await ParseAsync(env, "--webhook-service", "kube-system/c");
+        Assert.Equal(0, code);
+        Assert.Equal(TimeSpan.FromSeconds(30), options!.SgMembershipInterval);
+        Assert.Equal(new Uri("http://127.0.0.1:4566"), options.Ec2Endpoint);
+        Assert.Equal("eu-west-1", options.Region);
+
+        (_, options) = await ParseAsync(env, "--webhook-service", "kube-system/c", "--sg-membership-interval", "5", "--region", "us-east-2");
+        Assert.Equal((TimeSpan.FromSeconds(5), "us-east-2"), (options!.SgMembershipInterval, options.Region));
+
+        (_, options) = await ParseAsync(null, "--webhook-service", "kube-system/c");
+        Assert.Equal((TimeSpan.FromSeconds(60), null, null), (options!.SgMembershipInterval, options.Ec2Endpoint, options.Region));
+    }
+
+    [Theory]
+    [InlineData("SG_MEMBERSHIP_INTERVAL_SECONDS", "a minute")]
+    [InlineData("SG_MEMBERSHIP_INTERVAL_SECONDS", "0")]
+    [InlineData("BRANCH_ENI_EC2_ENDPOINT", "not a url")]
+    [InlineData("BRANCH_ENI_EC2_ENDPOINT", "ftp://127.0.0.1")]
+    public async Task A_bad_membership_setting_is_refused_and_nothing_runs(string name, string value)
+    {
+        var (code, options) = await ParseAsync(new() { [name] = value }, "--webhook-service", "kube-system/c");
+        Assert.Equal(2, code);
+        Assert.Null(options);
+    }
 }

@@ -112,7 +112,10 @@ public sealed class ControllerManifestTests
         var values = ChartRenderer.DefaultValues();
         values["controller"]!["replicas"] = 3L;
         values["controller"]!["failurePolicy"] = "Fail";
+        values["controller"]!["sgMembershipIntervalSeconds"] = 120L;
         var chart = ChartRenderer.Render(values, "networking");
+        var env = chart.Get("Deployment", Name)["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray();
+        Assert.Equal("120", env.Single(e => e!["name"]!.GetValue<string>() == "SG_MEMBERSHIP_INTERVAL_SECONDS")!["value"]!.GetValue<string>());
         Assert.Equal(3, chart.Get("Deployment", Name)["spec"]!["replicas"]!.GetValue<long>());
         Assert.Equal("Fail", chart.Get("ValidatingWebhookConfiguration", "branch-eni")["webhooks"]![0]!["failurePolicy"]!.GetValue<string>());
         Assert.Equal("networking", chart.Get("MutatingWebhookConfiguration", "branch-eni")["webhooks"]![0]!["clientConfig"]!["service"]!["namespace"]!.GetValue<string>());

@@ -4,7 +4,7 @@ using BranchEni.Packaging.Tests.Support;
 namespace BranchEni.Packaging.Tests;
 
 /// <summary>packaging/iam-policy.json grants the agent's EC2 calls and, where EC2 evaluates tags, only on ENIs carrying
-/// the agent's owner tag (src/NodeAgent/Ec2/EniTags.cs). The run-time half (actions == calls observed from the real
+/// the agent's owner tag (src/Aws/EniTags.cs). The run-time half (actions == calls observed from the real
 /// agent) is in <see cref="AgentRunTests"/>.</summary>
 public sealed class IamPolicyTests
 {

@@ -28,6 +28,19 @@ public sealed class TableTests
     public void Ages_read_as_the_api_server_writes_them(double seconds, string expected) =>
         Assert.Equal(expected, Age.Format(TimeSpan.FromSeconds(seconds)));
 
+    [Theory]
+    [InlineData("""{}""", "<none>")]
+    [InlineData("""{"matchLabels": {"tier": "db", "app": "web"}}""", "app=web,tier=db")]
+    [InlineData("""{"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "env", "operator": "In", "values": ["prod", "dev"]}, {"key": "canary", "operator": "DoesNotExist"}, {"key": "sg.aws.tigera.io/sg-1", "operator": "Exists"}]}""",
+        "app=web,!canary,env in (dev,prod),sg.aws.tigera.io/sg-1")]
+    public void Network_policies_print_their_pod_selector_as_kubectl_does(string selector, string expected)
+    {
+        var columns = TableConverter.ColumnsOf(ResourceTypes.NetworkPolicies);
+        Assert.Equal(["Name", "Pod-Selector", "Age"], columns.Select(c => c.Name));
+        var policy = JsonNode.Parse("""{"metadata": {"name": "p"}, "spec": {"podSelector": """ + selector + "}}")!.AsObject();
+        Assert.Equal(expected, columns[1].Cell(policy, DateTime.UtcNow)!.GetValue<string>());
+    }
+
     [Fact]
     public void Printer_column_paths_follow_fields_and_indexes_and_refuse_the_rest()
     {
