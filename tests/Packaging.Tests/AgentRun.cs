@@ -42,6 +42,9 @@ public sealed class AgentRun : IAsyncLifetime
 
     public Dictionary<string, List<string>> GroupsByPod { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>The sg.aws.tigera.io/* labels the agent wrote on each pod (with the service account's RBAC).</summary>
+    public Dictionary<string, List<string>> SgLabelsByPod { get; } = new(StringComparer.Ordinal);
+
     public Dictionary<string, HttpStatusCode> Probes { get; } = new(StringComparer.Ordinal);
 
     /// <summary>The scrape address answered /metrics with the agent's series and nothing else (no /healthz there).</summary>
@@ -235,6 +238,11 @@ public sealed class AgentRun : IAsyncLifetime
             var eniId = JsonNode.Parse(annotation)![0]!["eniId"]!.GetValue<string>();
             enis.Add(eniId);
             GroupsByPod[name] = admin.Snapshot().NetworkInterfaces.Single(e => e.Id == eniId).GroupIds;
+            SgLabelsByPod[name] = await EventuallyAsync(async () =>
+                (await SendAsync(api, HttpMethod.Get, $"/api/v1/namespaces/{Namespace}/pods/{name}", null))["metadata"]?["labels"]?.AsObject()
+                    .Select(l => l.Key).Where(k => k.StartsWith("sg.aws.tigera.io/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList() is { Count: > 0 } labels
+                    ? labels : null,
+                $"pod {name}'s sg.aws.tigera.io labels");
         }
 
         foreach (var name in pods.Keys)

@@ -55,6 +55,10 @@ public sealed class AgentRunTests(AgentRun run) : IClassFixture<AgentRun>
         Assert.Equal(["sg-0a1b2c3d4e5f60001", "sg-0a1b2c3d4e5f60002"], run.GroupsByPod["green"]);
         Assert.Equal(["sg-0a1b2c3d4e5f60003"], run.GroupsByPod["pay"]);
         Assert.Equal(["sg-0a1b2c3d4e5f60001"], run.GroupsByPod[AgentRun.AnnotatedPod]);
+        foreach (var (pod, groups) in run.GroupsByPod)
+        {
+            Assert.Equal(groups.Select(g => "sg.aws.tigera.io/" + g).Order(StringComparer.Ordinal), run.SgLabelsByPod[pod]);
+        }
     }
 
     [Fact]
