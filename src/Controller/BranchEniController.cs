@@ -42,6 +42,7 @@ internal sealed class BranchEniController
             ? new CertificateKeeper(null, null, names, (cert, options.TlsKeyFile!), log) { CheckInterval = options.CertificateCheckInterval }
             : new CertificateKeeper(new TlsSecretStore(kube, options.Namespace, options.TlsSecretName, log), new WebhookConfigurations(kube, endpoint, log),
                 names, null, log) { CheckInterval = options.CertificateCheckInterval };
+        WarmUp = new ListenerWarmUp(options.WebhookEndpoint, () => Certificates.Current, log);
         Elector = new LeaderElector(kube, options.Namespace, options.LeaseName, LeaderElector.NewIdentity(options.PodName), log)
         {
             RetryPeriod = options.LeaseRetryPeriod,
@@ -71,6 +72,8 @@ internal sealed class BranchEniController
 
     public CertificateKeeper Certificates { get; }
 
+    public ListenerWarmUp WarmUp { get; }
+
     public LeaderElector Elector { get; }
 
     public ControllerMetrics Metrics { get; }
@@ -79,6 +82,7 @@ internal sealed class BranchEniController
     public string? NotReadyReason =>
         !Cache.Synced ? "the SecurityGroupPolicy and ServiceAccount caches have not synced"
         : Certificates.Current is null ? "no serving certificate is loaded"
+        : !WarmUp.Done ? "the webhook listener has not answered over TLS yet"
         : null;
 
     /// <summary>Serves until cancelled.</summary>
@@ -88,7 +92,7 @@ internal sealed class BranchEniController
         await app.StartAsync(ct).ConfigureAwait(false);
         _log.Information("branch-eni-controller serving webhooks on https://{Webhook} and health on http://{Health} (namespace {Namespace})",
             _options.WebhookAddress, _options.HealthAddress, _options.Namespace);
-        var loops = new List<Task> { Cache.RunAsync(ct), Certificates.RunAsync(ct), NetworkPolicies.RunAsync(ct), Companions.RunAsync(ct) };
+        var loops = new List<Task> { Cache.RunAsync(ct), Certificates.RunAsync(ct), NetworkPolicies.RunAsync(ct), Companions.RunAsync(ct), WarmUp.RunAsync(ct) };
         if (_options.LeaderElect)
         {
             loops.Add(Elector.RunAsync(ct));

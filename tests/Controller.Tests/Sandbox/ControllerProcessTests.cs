@@ -55,6 +55,8 @@ public sealed class ControllerProcessTests(ControllerWorld world) : IClassFixtur
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(15));
         Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {await errors}\n{await output}");
         Assert.Contains("\"Released Lease", await output, StringComparison.Ordinal);
+        // Ready only after its own listener answered over TLS, so the first admission does not pay the first handshake.
+        Assert.Contains("\"Webhook listener answered over TLS", await output, StringComparison.Ordinal);
         Assert.True(string.IsNullOrEmpty(await HolderAsync()));
 
         // No controller now: failurePolicy Ignore admits pods as they are (the fail-closed CNI keeps them isolated).

@@ -21,6 +21,8 @@ internal sealed class WebhookCaller : IDisposable
     /// <summary>One client per CA bundle, so connections are reused across calls (the agent annotates pods in bursts).</summary>
     private readonly ConcurrentDictionary<string, HttpClient> _clients = new(StringComparer.Ordinal);
 
+    public WebhookCaller() => _ = Task.Run(TlsWarmUp.RunAsync);
+
     public async Task<string> PostAsync(Webhook webhook, string reviewJson, CancellationToken cancellationToken)
     {
         var address = webhook.Client.Describe(webhook.TimeoutSeconds);
