@@ -36,7 +36,7 @@ if driver add -netns /run/netns/typo -id typo-sandbox -args "IgnoreUnknown=1;K8S
   fail "typo was given networking: $(cat "$w/log/cni-add-typo.json")"
 fi
 echo "    kubelet: CNI ADD typo -> $(cat "$w/log/cni-add-typo.err")"
-[ -z "$(ip netns exec typo ip -br addr show scope global)" ] || fail "typo's namespace has addresses after a refused ADD"
+[ -z "$(ip -n typo -o link show | grep -v ': lo:' || true)$(ip -n typo -o addr show scope global)" ] || fail "typo's namespace has links or addresses after a refused ADD"
 ip netns del typo
 echo "    event: $(api /api/v1/namespaces/default/events | jq -r '[.items[] | select(.involvedObject.name == "typo" and .type == "Warning")][-1].message')"
 
