@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Text;
 using BranchEni.Netlink;
 using BranchEni.Policy;
@@ -68,6 +69,33 @@ internal static class BranchKernelLayout
     /// supplies the SHA-1 digest of <see cref="HostVethHashInput"/> (the CNI hashes without OpenSSL, the agent with it).</summary>
     public static string HostVethName(string prefix, ReadOnlySpan<byte> sha1Digest) =>
         prefix + Convert.ToHexStringLower(sha1Digest)[..VethHashLength];
+
+    /// <summary>In the pod: `169.254.1.1/32 dev eth0 scope link` and `default via 169.254.1.1 dev eth0` (main table).</summary>
+    public static Route[] PodRoutes(int podLinkIndex) =>
+    [
+        new() { Destination = new IPNetwork(PodGateway, 32), OutputIndex = podLinkIndex, Scope = Scope.Link },
+        new() { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = PodGateway, OutputIndex = podLinkIndex },
+    ];
+
+    /// <summary>In the pod: 169.254.1.1 answered by the host veth's MAC without ARP.</summary>
+    public static Neighbour PodNeighbour(int podLinkIndex, PhysicalAddress? hostVethMac) => new()
+    {
+        LinkIndex = podLinkIndex, Address = PodGateway, Mac = hostVethMac, State = NeighbourState.Permanent,
+    };
+
+    /// <summary>Table 100+N: `&lt;VPC gateway&gt;/32 dev vlan.eth.N scope link` and `default via &lt;VPC gateway&gt; dev vlan.eth.N`.</summary>
+    public static Route[] VlanTableRoutes(IPAddress vpcGateway, int vlanLinkIndex, uint table) =>
+    [
+        new() { Destination = new IPNetwork(vpcGateway, 32), OutputIndex = vlanLinkIndex, Scope = Scope.Link, Table = table },
+        new() { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = vpcGateway, OutputIndex = vlanLinkIndex, Table = table },
+    ];
+
+    /// <summary>`&lt;pod IP&gt;/32 dev &lt;host veth&gt; scope link`, in table 100+N in strict mode (only the pod's table knows
+    /// the pod) and in main in standard mode (the node reaches the pod directly): <paramref name="table"/> says which.</summary>
+    public static Route PodHostRoute(IPAddress podIp, int hostVethIndex, uint table) => new()
+    {
+        Destination = new IPNetwork(podIp, 32), OutputIndex = hostVethIndex, Scope = Scope.Link, Table = table,
+    };
 
     /// <summary>
     /// `unreachable 169.254.169.254/32 table 100+N`: a pod denied the metadata service. Both modes steer every packet

@@ -45,14 +45,14 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
         var addresses = pod.ListAddresses(link.Index, AddressFamily.InterNetwork);
         Expect(addresses.Any(a => a.Address.Equals(ip) && a.PrefixLength == 32), $"{link.Name} in the pod lacks {ip}/32");
         var routes = pod.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
-        Expect(routes.Any(r => r.Destination == new IPNetwork(BranchLayout.PodGateway, 32) && r.OutputIndex == link.Index),
-            $"the pod lacks the route {BranchLayout.PodGateway}/32 dev {link.Name}");
-        Expect(routes.Any(r => r.Destination.PrefixLength == 0 && BranchLayout.PodGateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
-            $"the pod lacks the default route via {BranchLayout.PodGateway} dev {link.Name}");
+        Expect(routes.Any(r => r.Destination == new IPNetwork(BranchKernelLayout.PodGateway, 32) && r.OutputIndex == link.Index),
+            $"the pod lacks the route {BranchKernelLayout.PodGateway}/32 dev {link.Name}");
+        Expect(routes.Any(r => r.Destination.PrefixLength == 0 && BranchKernelLayout.PodGateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
+            $"the pod lacks the default route via {BranchKernelLayout.PodGateway} dev {link.Name}");
         var neighbours = pod.ListNeighbours(link.Index, AddressFamily.InterNetwork);
-        Expect(neighbours.Any(n => n.Address.Equals(BranchLayout.PodGateway) && (n.State & NeighbourState.Permanent) != 0
+        Expect(neighbours.Any(n => n.Address.Equals(BranchKernelLayout.PodGateway) && (n.State & NeighbourState.Permanent) != 0
                 && n.Mac is { } m && m.Equals(veth.Mac)),
-            $"the pod lacks the permanent neighbour {BranchLayout.PodGateway} lladdr {(veth.Mac is { } vm ? BranchEniAssignment.FormatMac(vm) : "?")}");
+            $"the pod lacks the permanent neighbour {BranchKernelLayout.PodGateway} lladdr {(veth.Mac is { } vm ? BranchEniAssignment.FormatMac(vm) : "?")}");
     }
 
     private void CheckTable(BranchFootprint expected, Link vlan, Link veth, IPAddress ip, MetadataAccess metadataAccess)
@@ -76,8 +76,8 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
     {
         var rules = host.ListRules(AddressFamily.InterNetwork);
         var wanted = mode == EnforcingMode.Strict
-            ? BranchRules.Strict(expected.VlanLink, veth.Name, expected.Table)
-            : BranchRules.Standard(ip, expected.Table);
+            ? BranchKernelLayout.StrictRules(expected.VlanLink, veth.Name, expected.Table)
+            : BranchKernelLayout.StandardRules(ip, expected.Table);
         foreach (var rule in wanted)
         {
             Expect(rules.Any(r => r.Priority == rule.Priority && r.IifName == rule.IifName && r.From == rule.From && r.To == rule.To

@@ -43,7 +43,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
 
         var veth = node.Link(vethName);
         var vlan = node.Link(branch.VlanLinkName);
-        found.KernelMode = node.ModeOfTable((uint)branch.RouteTable);
+        found.KernelMode = node.ModeOfTable(branch.RouteTable);
         found.ContainerId = NonEmpty(vlan?.Alias) ?? NonEmpty(veth?.Alias);
         if (veth is null && vlan is null)
         {
@@ -111,7 +111,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
 
     private void CheckTable(List<string> d, BranchEniAssignment branch, Link? vlan, Link? veth, string vethName)
     {
-        var table = (uint)branch.RouteTable;
+        var table = branch.RouteTable;
         var routes = node.Routes.Where(r => r.Table == table).ToList();
         var gateway = new IPNetwork(branch.Gateway, 32);
         Expect(d, vlan is not null && routes.Any(r => r.Destination == gateway && r.Gateway is null && r.OutputIndex == vlan.Index),
@@ -130,7 +130,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
 
     private void CheckRules(List<string> d, BranchEniAssignment branch, string vethName)
     {
-        var table = (uint)branch.RouteTable;
+        var table = branch.RouteTable;
         var strict = BranchKernelLayout.StrictRules(branch.VlanLinkName, vethName, table);
         var standard = BranchKernelLayout.StandardRules(branch.PrivateIp, table);
         var (wanted, unwanted) = mode == EnforcingMode.Strict ? (strict, standard) : (standard, strict);
