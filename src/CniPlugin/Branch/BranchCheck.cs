@@ -40,19 +40,11 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
     {
         using var pod = podNs.OpenNetlink();
         var link = pod.TryGetLink(expected.PodIfName) ?? throw Differs($"{expected.PodIfName} is missing in {podNs.Path}");
-        Expect(link.IsUp, $"{link.Name} in the pod is down");
         ExpectMac(link, expected.PodMac);
-        var addresses = pod.ListAddresses(link.Index, AddressFamily.InterNetwork);
-        Expect(addresses.Any(a => a.Address.Equals(ip) && a.PrefixLength == 32), $"{link.Name} in the pod lacks {ip}/32");
-        var routes = pod.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
-        Expect(routes.Any(r => r.Destination == new IPNetwork(BranchKernelLayout.PodGateway, 32) && r.OutputIndex == link.Index),
-            $"the pod lacks the route {BranchKernelLayout.PodGateway}/32 dev {link.Name}");
-        Expect(routes.Any(r => r.Destination.PrefixLength == 0 && BranchKernelLayout.PodGateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
-            $"the pod lacks the default route via {BranchKernelLayout.PodGateway} dev {link.Name}");
-        var neighbours = pod.ListNeighbours(link.Index, AddressFamily.InterNetwork);
-        Expect(neighbours.Any(n => n.Address.Equals(BranchKernelLayout.PodGateway) && (n.State & NeighbourState.Permanent) != 0
-                && n.Mac is { } m && m.Equals(veth.Mac)),
-            $"the pod lacks the permanent neighbour {BranchKernelLayout.PodGateway} lladdr {(veth.Mac is { } vm ? BranchEniAssignment.FormatMac(vm) : "?")}");
+        if (PodSideComparison.Differences(pod, link, $"{link.Name} in the pod", ip, veth.Mac).FirstOrDefault() is { } difference)
+        {
+            throw Differs(difference);
+        }
     }
 
     private void CheckTable(BranchFootprint expected, Link vlan, Link veth, IPAddress ip, MetadataAccess metadataAccess)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using BranchEni.Agent.Configuration;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
@@ -27,7 +26,7 @@ internal sealed record PodFindings(RecordedPod Pod)
 /// <summary>
 /// Compares one pod's kernel layout (DESIGN.md §2) with its record: host veth, VLAN link (kind, id, MAC, owner,
 /// trunk), table 100+N (with the metadata deny route exactly when the record says Denied), the mode's pod route and rules, rp_filter, and inside the pod's namespace the address,
-/// routes and the permanent neighbour 169.254.1.1. Every difference is one line naming the object.
+/// routes and the permanent neighbour 169.254.1.1 (<see cref="PodSideComparison"/>, shared with CNI CHECK). Every difference is one line naming the object.
 /// </summary>
 internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<PodNamespaces> namespaces)
 {
@@ -171,19 +170,8 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         using var pod = NetlinkHandle.Open(path);
         var link = pod.GetLink(linkName);
         var where = $"{link.Name} in {path}";
-        Expect(d, link.IsUp, $"{where} is down");
         Expect(d, link.Mtu == veth.Mtu, $"{where} has MTU {link.Mtu}, host veth {veth.Name} {veth.Mtu}");
-        Expect(d, pod.ListAddresses(link.Index, AddressFamily.InterNetwork).Any(a => a.Address.Equals(branch.PrivateIp) && a.PrefixLength == 32),
-            $"{where} lacks {branch.PrivateIp}/32");
-        var routes = pod.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
-        var gateway = BranchKernelLayout.PodGateway;
-        Expect(d, routes.Any(r => r.Destination == new IPNetwork(gateway, 32) && r.OutputIndex == link.Index),
-            $"the pod lacks {gateway}/32 dev {link.Name} scope link");
-        Expect(d, routes.Any(r => r.Destination.PrefixLength == 0 && gateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
-            $"the pod lacks default via {gateway} dev {link.Name}");
-        var neighbour = pod.ListNeighbours(link.Index, AddressFamily.InterNetwork).FirstOrDefault(n => n.Address.Equals(gateway));
-        Expect(d, neighbour is not null && (neighbour.State & NeighbourState.Permanent) != 0 && neighbour.Mac is { } m && m.Equals(veth.Mac),
-            $"the pod lacks the permanent neighbour {gateway} lladdr {KernelText.Mac(veth)} (has {(neighbour?.Mac is { } nm ? BranchEniAssignment.FormatMac(nm) : "none")})");
+        d.AddRange(PodSideComparison.Differences(pod, link, where, branch.PrivateIp, veth.Mac));
     }
 
     internal static bool Same(Rule a, Rule b) =>
