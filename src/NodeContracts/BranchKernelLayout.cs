@@ -117,6 +117,12 @@ internal static class BranchKernelLayout
     public static MetadataAccess MetadataAccessOf(IEnumerable<Route> tableRoutes) =>
         tableRoutes.Any(IsMetadataDenyRoute) ? MetadataAccess.Denied : MetadataAccess.Allowed;
 
+    /// <summary>Whether a rule read from the kernel is <paramref name="wanted"/> (one of <see cref="StrictRules"/> or
+    /// <see cref="StandardRules"/>): same priority, selectors and table, and nothing else selecting (oif, fwmark).</summary>
+    public static bool IsRule(Rule actual, Rule wanted) =>
+        actual.Priority == wanted.Priority && actual.IifName == wanted.IifName && actual.From == wanted.From && actual.To == wanted.To
+        && actual.Table == wanted.Table && actual.Action == RuleAction.ToTable && actual.OifName is null && actual.FwMark is null;
+
     /// <summary>strict, prio 10: everything from the VLAN or from the pod's veth uses the pod's table.</summary>
     public static Rule[] StrictRules(string vlanLink, string hostVeth, uint table) =>
     [

@@ -72,8 +72,7 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
             : BranchKernelLayout.StandardRules(ip, expected.Table);
         foreach (var rule in wanted)
         {
-            Expect(rules.Any(r => r.Priority == rule.Priority && r.IifName == rule.IifName && r.From == rule.From && r.To == rule.To
-                    && r.Table == rule.Table && r.Action == RuleAction.ToTable),
+            Expect(rules.Any(r => BranchKernelLayout.IsRule(r, rule)),
                 $"rule missing: priority {rule.Priority} {Describe(rule)} lookup {rule.Table}");
         }
     }

@@ -135,10 +135,10 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         var (wanted, unwanted) = mode == EnforcingMode.Strict ? (strict, standard) : (standard, strict);
         foreach (var rule in wanted)
         {
-            Expect(d, node.Rules.Any(r => Same(r, rule)), $"{KernelText.Rule(rule)} is missing ({Name(mode)} mode)");
+            Expect(d, node.Rules.Any(r => BranchKernelLayout.IsRule(r, rule)), $"{KernelText.Rule(rule)} is missing ({Name(mode)} mode)");
         }
 
-        foreach (var rule in unwanted.Where(u => node.Rules.Any(r => Same(r, u))))
+        foreach (var rule in unwanted.Where(u => node.Rules.Any(r => BranchKernelLayout.IsRule(r, u))))
         {
             d.Add($"{KernelText.Rule(rule)} belongs to the other mode; the node is {Name(mode)}");
         }
@@ -173,10 +173,6 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         Expect(d, link.Mtu == veth.Mtu, $"{where} has MTU {link.Mtu}, host veth {veth.Name} {veth.Mtu}");
         d.AddRange(PodSideComparison.Differences(pod, link, where, branch.PrivateIp, veth.Mac));
     }
-
-    internal static bool Same(Rule a, Rule b) =>
-        a.Priority == b.Priority && a.IifName == b.IifName && a.From == b.From && a.To == b.To && a.Table == b.Table
-        && a.Action == RuleAction.ToTable && a.OifName is null && a.FwMark is null;
 
     internal static string Name(EnforcingMode mode) => mode == EnforcingMode.Strict ? "strict" : "standard";
 
