@@ -1,6 +1,7 @@
 using System.Net;
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 using BranchEni.Policy;
 using Serilog.Core;
@@ -44,10 +45,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
             Link podLink = null!;
             Step("pod-address", () => podLink = AddPodAddress(pod));
             Step("pod-routes", () => AddPodRoutes(pod, podLink));
-            Step("pod-neighbour", () => pod.AddNeighbour(new Neighbour
-            {
-                LinkIndex = podLink.Index, Address = BranchLayout.PodGateway, Mac = hostVeth.Mac, State = NeighbourState.Permanent,
-            }));
+            Step("pod-neighbour", () => pod.AddNeighbour(BranchKernelLayout.PodNeighbour(podLink.Index, hostVeth.Mac)));
             Link vlan = null!;
             Step("vlan", () => vlan = AddVlan(undo));
             Step("vlan-routes", () => AddVlanRoutes(vlan));
@@ -128,8 +126,10 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     private static void AddPodRoutes(NetlinkHandle pod, Link podLink)
     {
-        pod.AddRoute(new Route { Destination = new IPNetwork(BranchLayout.PodGateway, 32), OutputIndex = podLink.Index, Scope = Scope.Link });
-        pod.AddRoute(new Route { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = BranchLayout.PodGateway, OutputIndex = podLink.Index });
+        foreach (var route in BranchKernelLayout.PodRoutes(podLink.Index))
+        {
+            pod.AddRoute(route);
+        }
     }
 
     private Link AddVlan(UndoStack undo)
@@ -162,14 +162,10 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     private void AddVlanRoutes(Link vlan)
     {
-        host.ReplaceRoute(new Route
+        foreach (var route in BranchKernelLayout.VlanTableRoutes(layout.VpcGateway, vlan.Index, layout.Table))
         {
-            Destination = new IPNetwork(layout.VpcGateway, 32), OutputIndex = vlan.Index, Scope = Scope.Link, Table = layout.Table,
-        });
-        host.ReplaceRoute(new Route
-        {
-            Destination = new IPNetwork(IPAddress.Any, 0), Gateway = layout.VpcGateway, OutputIndex = vlan.Index, Table = layout.Table,
-        });
+            host.ReplaceRoute(route);
+        }
     }
 
     /// <summary>Before the rules steer the pod's traffic into its table, so a denied pod never has a moment of access.</summary>
@@ -190,19 +186,14 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     private void AddPodRoute(Link hostVeth, UndoStack undo)
     {
-        // strict: only the pod's table knows the pod; standard: the main table does, so the node reaches it directly.
-        var route = new Route
-        {
-            Destination = layout.PodHostRoute, OutputIndex = hostVeth.Index, Scope = Scope.Link,
-            Table = layout.Mode == EnforcingMode.Strict ? layout.Table : RouteTables.Main,
-        };
+        var route = BranchKernelLayout.PodHostRoute(layout.PodIp, hostVeth.Index, layout.PodRouteTable);
         host.ReplaceRoute(route);
         undo.Push("pod-route", () => host.DeleteRouteIfExists(route));
     }
 
     private void AddRules(UndoStack undo)
     {
-        foreach (var rule in BranchRules.For(layout))
+        foreach (var rule in layout.Rules)
         {
             // Rule add without NLM_F_EXCL duplicates silently: clear an identical leftover first.
             while (host.DeleteRuleIfExists(rule))

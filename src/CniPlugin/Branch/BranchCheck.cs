@@ -40,19 +40,11 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
     {
         using var pod = podNs.OpenNetlink();
         var link = pod.TryGetLink(expected.PodIfName) ?? throw Differs($"{expected.PodIfName} is missing in {podNs.Path}");
-        Expect(link.IsUp, $"{link.Name} in the pod is down");
         ExpectMac(link, expected.PodMac);
-        var addresses = pod.ListAddresses(link.Index, AddressFamily.InterNetwork);
-        Expect(addresses.Any(a => a.Address.Equals(ip) && a.PrefixLength == 32), $"{link.Name} in the pod lacks {ip}/32");
-        var routes = pod.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
-        Expect(routes.Any(r => r.Destination == new IPNetwork(BranchLayout.PodGateway, 32) && r.OutputIndex == link.Index),
-            $"the pod lacks the route {BranchLayout.PodGateway}/32 dev {link.Name}");
-        Expect(routes.Any(r => r.Destination.PrefixLength == 0 && BranchLayout.PodGateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
-            $"the pod lacks the default route via {BranchLayout.PodGateway} dev {link.Name}");
-        var neighbours = pod.ListNeighbours(link.Index, AddressFamily.InterNetwork);
-        Expect(neighbours.Any(n => n.Address.Equals(BranchLayout.PodGateway) && (n.State & NeighbourState.Permanent) != 0
-                && n.Mac is { } m && m.Equals(veth.Mac)),
-            $"the pod lacks the permanent neighbour {BranchLayout.PodGateway} lladdr {(veth.Mac is { } vm ? BranchEniAssignment.FormatMac(vm) : "?")}");
+        if (PodSideComparison.Differences(pod, link, $"{link.Name} in the pod", ip, veth.Mac).FirstOrDefault() is { } difference)
+        {
+            throw Differs(difference);
+        }
     }
 
     private void CheckTable(BranchFootprint expected, Link vlan, Link veth, IPAddress ip, MetadataAccess metadataAccess)
@@ -76,12 +68,11 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
     {
         var rules = host.ListRules(AddressFamily.InterNetwork);
         var wanted = mode == EnforcingMode.Strict
-            ? BranchRules.Strict(expected.VlanLink, veth.Name, expected.Table)
-            : BranchRules.Standard(ip, expected.Table);
+            ? BranchKernelLayout.StrictRules(expected.VlanLink, veth.Name, expected.Table)
+            : BranchKernelLayout.StandardRules(ip, expected.Table);
         foreach (var rule in wanted)
         {
-            Expect(rules.Any(r => r.Priority == rule.Priority && r.IifName == rule.IifName && r.From == rule.From && r.To == rule.To
-                    && r.Table == rule.Table && r.Action == RuleAction.ToTable),
+            Expect(rules.Any(r => BranchKernelLayout.IsRule(r, rule)),
                 $"rule missing: priority {rule.Priority} {Describe(rule)} lookup {rule.Table}");
         }
     }

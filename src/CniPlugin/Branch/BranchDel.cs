@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 using Serilog.Core;
 
@@ -20,17 +21,17 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
         var links = host.ListLinks();
         var veths = Owned(links, "veth", [footprint?.HostVeth, hostVethName]);
         var vlanIds = new[] { footprint?.VlanId, recordVlanId }
-            .Concat(links.Where(l => l.Kind == vlanKind && l.Alias == containerId).Select(l => BranchLayout.VlanIdOf(l.Name)))
+            .Concat(links.Where(l => l.Kind == vlanKind && l.Alias == containerId).Select(l => BranchKernelLayout.VlanIdOf(l.Name)))
             .OfType<int>().Distinct().ToList();
-        var vlans = Owned(links, vlanKind, vlanIds.Select(BranchLayout.VlanLinkName));
+        var vlans = Owned(links, vlanKind, vlanIds.Select(BranchKernelLayout.VlanLinkName));
         // A VLAN id whose link is gone (pod gone, or the trunk went and took it) leaves its table's rules to us,
         // unless another container already holds that VLAN again.
-        var tables = vlanIds.Where(id => vlans.Any(v => v.Name == BranchLayout.VlanLinkName(id))
-                || links.All(l => l.Name != BranchLayout.VlanLinkName(id)))
-            .Select(BranchLayout.TableOf).ToHashSet();
+        var tables = vlanIds.Where(id => vlans.Any(v => v.Name == BranchKernelLayout.VlanLinkName(id))
+                || links.All(l => l.Name != BranchKernelLayout.VlanLinkName(id)))
+            .Select(BranchKernelLayout.TableOf).ToHashSet();
         var vethNames = veths.Select(v => v.Name).Concat(new[] { footprint?.HostVeth, hostVethName }.OfType<string>()
             .Where(n => links.All(l => l.Name != n))).ToHashSet(StringComparer.Ordinal);
-        var vlanNames = tables.Select(t => BranchLayout.VlanLinkName((int)t - BranchLayout.TableBase)).ToHashSet(StringComparer.Ordinal);
+        var vlanNames = tables.Select(t => BranchKernelLayout.VlanLinkName((int)t - BranchKernelLayout.TableBase)).ToHashSet(StringComparer.Ordinal);
 
         var rules = host.ListRules(AddressFamily.InterNetwork);
         // Only rules that select by address (standard mode) need the pod's IPs, which can take a dump of every route;
@@ -88,7 +89,7 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
     private static IPAddress? SelectingAddress(Rule rule, HashSet<uint> tables) => rule switch
     {
         { Table: { } table, From: { PrefixLength: 32 } from } when tables.Contains(table) => from.BaseAddress,
-        { Priority: BranchLayout.StandardToPodPriority, Table: RouteTables.Main, To: { PrefixLength: 32 } to } => to.BaseAddress,
+        { Priority: BranchKernelLayout.StandardToPodPriority, Table: RouteTables.Main, To: { PrefixLength: 32 } to } => to.BaseAddress,
         _ => null,
     };
 
@@ -120,7 +121,7 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
             ips.Add(route.Destination.BaseAddress);
         }
 
-        foreach (var rule in rules.Where(r => r.Priority == BranchLayout.StandardFromPodPriority && r.Table is { } t && tables.Contains(t)))
+        foreach (var rule in rules.Where(r => r.Priority == BranchKernelLayout.StandardFromPodPriority && r.Table is { } t && tables.Contains(t)))
         {
             if (rule.From is { PrefixLength: 32 } from)
             {

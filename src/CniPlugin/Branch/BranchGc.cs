@@ -1,3 +1,4 @@
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 using Serilog.Core;
 
@@ -30,6 +31,6 @@ internal static class BranchGc
     }
 
     private static bool IsOurs(Link link, string vethPrefix, string vlanKind) =>
-        (link.Kind == vlanKind && BranchLayout.VlanIdOf(link.Name) is not null)
-        || (link.Kind == "veth" && link.Name.Length == vethPrefix.Length + 11 && link.Name.StartsWith(vethPrefix, StringComparison.Ordinal));
+        (link.Kind == vlanKind && BranchKernelLayout.VlanIdOf(link.Name) is not null)
+        || (link.Kind == "veth" && link.Name.Length == vethPrefix.Length + BranchKernelLayout.VethHashLength && link.Name.StartsWith(vethPrefix, StringComparison.Ordinal));
 }

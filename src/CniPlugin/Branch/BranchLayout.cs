@@ -9,19 +9,11 @@ namespace BranchEni.Cni.Branch;
 
 /// <summary>
 /// Everything the kernel layout of one branch pod is made of (DESIGN.md §2 "Kernel layout per branch pod"), derived
-/// once so ADD, CHECK and DEL name the same links, tables and rules.
+/// once so ADD, CHECK and DEL name the same links, tables and rules; the names, numbers and rule shapes themselves
+/// are <see cref="BranchKernelLayout"/>'s, shared with the agent.
 /// </summary>
 internal sealed record BranchLayout
 {
-    /// <summary>The pod's next hop: link-local, answered by a permanent neighbour entry (no ARP).</summary>
-    public static readonly IPAddress PodGateway = BranchKernelLayout.PodGateway;
-
-    public const string VlanLinkPrefix = BranchKernelLayout.VlanLinkPrefix;
-    public const int TableBase = BranchKernelLayout.TableBase;
-    public const uint StrictRulePriority = BranchKernelLayout.StrictRulePriority;
-    public const uint StandardToPodPriority = BranchKernelLayout.StandardToPodPriority;
-    public const uint StandardFromPodPriority = BranchKernelLayout.StandardFromPodPriority;
-
     public required string ContainerId { get; init; }
 
     public required string HostVeth { get; init; }
@@ -46,18 +38,17 @@ internal sealed record BranchLayout
 
     public Route MetadataDenyRoute => BranchKernelLayout.MetadataDenyRoute(Table);
 
-    public string VlanLink => VlanLinkName(VlanId);
+    public string VlanLink => BranchKernelLayout.VlanLinkName(VlanId);
 
-    public uint Table => TableOf(VlanId);
+    public uint Table => BranchKernelLayout.TableOf(VlanId);
 
-    public IPNetwork PodHostRoute => new(PodIp, 32);
+    /// <summary>Where the pod's /32 route lives: its own table in strict mode, main in standard mode.</summary>
+    public uint PodRouteTable => Mode == EnforcingMode.Strict ? Table : RouteTables.Main;
 
-    public static string VlanLinkName(int vlanId) => BranchKernelLayout.VlanLinkName(vlanId);
-
-    public static uint TableOf(int vlanId) => BranchKernelLayout.TableOf(vlanId);
-
-    /// <summary>The VLAN id of a name "vlan.eth.N" with N in 1..4094; null for any other name.</summary>
-    public static int? VlanIdOf(string? linkName) => BranchKernelLayout.VlanIdOf(linkName);
+    /// <summary>The policy rules of the pod's enforcing mode (DESIGN.md §2).</summary>
+    public IReadOnlyList<Rule> Rules => Mode == EnforcingMode.Strict
+        ? BranchKernelLayout.StrictRules(VlanLink, HostVeth, Table)
+        : BranchKernelLayout.StandardRules(PodIp, Table);
 
     /// <summary>`&lt;prefix&gt;&lt;first 11 hex of sha1("&lt;ns&gt;.&lt;pod&gt;")&gt;`, the same name the AWS VPC CNI gives.</summary>
     public static string HostVethName(string prefix, string podNamespace, string podName) =>

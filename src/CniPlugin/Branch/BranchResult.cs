@@ -19,8 +19,8 @@ internal static class BranchResult
             new ResultInterface { Name = podLink.Name, Mac = MacOf(podLink), Mtu = podLink.Mtu, Sandbox = netnsPath },
             new ResultInterface { Name = vlan.Name, Mac = MacOf(vlan) },
         ],
-        Ips = [new ResultIp { Address = $"{layout.PodIp}/32", Gateway = BranchLayout.PodGateway.ToString(), Interface = 1 }],
-        Routes = [new ResultRoute { Dst = "0.0.0.0/0", Gw = BranchLayout.PodGateway.ToString() }],
+        Ips = [new ResultIp { Address = $"{layout.PodIp}/32", Gateway = BranchKernelLayout.PodGateway.ToString(), Interface = 1 }],
+        Routes = [new ResultRoute { Dst = "0.0.0.0/0", Gw = BranchKernelLayout.PodGateway.ToString() }],
     };
 
     private static string? MacOf(Link link) => link.Mac is { } mac ? BranchEniAssignment.FormatMac(mac) : null;
@@ -30,7 +30,7 @@ internal static class BranchResult
     {
         ArgumentNullException.ThrowIfNull(result);
         var interfaces = result.Interfaces ?? [];
-        var vlanEntry = interfaces.FirstOrDefault(i => i.Sandbox is null && BranchLayout.VlanIdOf(i.Name) is not null);
+        var vlanEntry = interfaces.FirstOrDefault(i => i.Sandbox is null && BranchKernelLayout.VlanIdOf(i.Name) is not null);
         if (vlanEntry is null || interfaces.Count != 3 || interfaces[0].Sandbox is not null || interfaces[1].Sandbox is null)
         {
             return null;
@@ -46,7 +46,7 @@ internal static class BranchResult
             }
         }
 
-        return new BranchFootprint(interfaces[0].Name!, interfaces[1].Name!, BranchLayout.VlanIdOf(vlanEntry.Name)!.Value, ip,
+        return new BranchFootprint(interfaces[0].Name!, interfaces[1].Name!, BranchKernelLayout.VlanIdOf(vlanEntry.Name)!.Value, ip,
             interfaces[0].Mac, interfaces[1].Mac, vlanEntry.Mac, interfaces[1].Sandbox);
     }
 }
@@ -55,7 +55,7 @@ internal static class BranchResult
 internal sealed record BranchFootprint(
     string HostVeth, string PodIfName, int VlanId, IPAddress? PodIp, string? HostVethMac, string? PodMac, string? VlanMac, string? Sandbox)
 {
-    public string VlanLink => BranchLayout.VlanLinkName(VlanId);
+    public string VlanLink => BranchKernelLayout.VlanLinkName(VlanId);
 
-    public uint Table => BranchLayout.TableOf(VlanId);
+    public uint Table => BranchKernelLayout.TableOf(VlanId);
 }

@@ -1,4 +1,5 @@
 using BranchEni.Cni.Protocol;
+using BranchEni.Contracts;
 
 namespace BranchEni.Cni.Branch;
 
@@ -17,7 +18,7 @@ internal sealed class NodeLock : IDisposable
     public static NodeLock Acquire(string stateDir, TimeSpan? timeout = null)
     {
         Directory.CreateDirectory(stateDir);
-        var path = Path.Combine(stateDir, "cni.lock");
+        var path = Path.Combine(stateDir, BranchKernelLayout.NodeLockFileName);
         var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         var delay = 2;
         while (true)

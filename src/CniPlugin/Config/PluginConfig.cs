@@ -19,12 +19,21 @@ internal sealed record PluginConfig
 {
     public const string PluginType = "branch-eni";
     public const int DefaultMtu = 9001;
-    public const string DefaultVethPrefix = "vlan";
+
+    /// <summary>The `mtu` a config may set: at least IPv4's minimum datagram size (RFC 791), at most a 9216-byte jumbo frame.</summary>
+    public const int MinMtu = 576;
+
+    public const int MaxMtu = 9216;
+
+    public const string DefaultVethPrefix = BranchKernelLayout.DefaultVethPrefix;
     public const int DefaultAnnotationWaitSeconds = 10;
     public const string DefaultLogFile = "/var/log/branch-eni/plugin.log";
 
     /// <summary>Host veth = prefix + 11 hex digits, and Linux names hold 15 bytes.</summary>
-    public const int MaxVethPrefixLength = 4;
+    public const int MaxVethPrefixLength = MaxLinkNameLength - BranchKernelLayout.VethHashLength;
+
+    /// <summary>IFNAMSIZ (16) less the terminating NUL.</summary>
+    private const int MaxLinkNameLength = 15;
 
     public required string CniVersion { get; init; }
 
@@ -109,7 +118,7 @@ internal sealed record PluginConfig
                 "standard" => EnforcingMode.Standard,
                 _ => throw Invalid("enforcingMode", $"must be \"strict\" or \"standard\", not \"{raw.EnforcingMode}\""),
             },
-            Mtu = raw.Mtu is { } mtu and (< 576 or > 9216) ? throw Invalid("mtu", $"{mtu} is outside 576..9216") : raw.Mtu ?? DefaultMtu,
+            Mtu = raw.Mtu is { } mtu and (< MinMtu or > MaxMtu) ? throw Invalid("mtu", $"{mtu} is outside {MinMtu}..{MaxMtu}") : raw.Mtu ?? DefaultMtu,
             VethPrefix = raw.VethPrefix is null ? DefaultVethPrefix : VethPrefixOf(raw.VethPrefix),
             AnnotationWaitSeconds = raw.AnnotationWaitSeconds is { } w and (< 0 or > 600)
                 ? throw Invalid("annotationWaitSeconds", $"{w} is outside 0..600")
@@ -123,15 +132,14 @@ internal sealed record PluginConfig
     }
 
     /// <summary>The spec's interface name rules (spec "Parameters": CNI_IFNAME) plus Linux's 15-byte limit.</summary>
-    public static string InterfaceName(string value, string field)
-    {
-        if (value.Length is 0 or > 15 || value is "." or ".." || value.Any(c => c is '/' or ':' or '%' || char.IsWhiteSpace(c) || c > '~'))
-        {
-            throw Invalid(field, $"'{value}' is not an interface name (1..15 characters, no '/', ':', '%' or spaces)");
-        }
+    public static string InterfaceName(string value, string field) =>
+        InterfaceNameProblem(value) is { } problem ? throw Invalid(field, problem) : value;
 
-        return value;
-    }
+    /// <summary>Why <paramref name="value"/> cannot name a Linux interface; null when it can.</summary>
+    public static string? InterfaceNameProblem(string value) =>
+        value.Length is 0 or > MaxLinkNameLength || value is "." or ".." || value.Any(c => c is '/' or ':' or '%' || char.IsWhiteSpace(c) || c > '~')
+            ? $"'{value}' is not an interface name (1..{MaxLinkNameLength} characters, no '/', ':', '%' or spaces)"
+            : null;
 
     private static CniException Invalid(string field, string problem) =>
         new(CniErrorCode.InvalidNetworkConfig, $"network configuration field {field} {problem}");

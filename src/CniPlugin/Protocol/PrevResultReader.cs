@@ -34,7 +34,11 @@ internal static class PrevResultReader
         for (var i = 0; i < interfaces.Count; i++)
         {
             var entry = interfaces[i] ?? throw Invalid($"prevResult.interfaces[{i}]", "is null");
-            Wrap(() => PluginConfig.InterfaceName(entry.Name ?? "", $"prevResult.interfaces[{i}].name"));
+            if (PluginConfig.InterfaceNameProblem(entry.Name ?? "") is { } problem)
+            {
+                throw Invalid($"prevResult.interfaces[{i}].name", problem);
+            }
+
             if (entry.Mac is { Length: > 0 } mac)
             {
                 Field($"prevResult.interfaces[{i}].mac", () => BranchEniParser.ParseMac(mac, "mac"));
@@ -69,18 +73,6 @@ internal static class PrevResultReader
         return result;
     }
 
-    private static void Wrap(Action check)
-    {
-        try
-        {
-            check();
-        }
-        catch (CniException e)
-        {
-            throw new CniException(CniErrorCode.InvalidNetworkConfig, e.Message.Replace("network configuration field ", "", StringComparison.Ordinal));
-        }
-    }
-
     private static void Field(string field, Action check)
     {
         try
@@ -89,7 +81,7 @@ internal static class PrevResultReader
         }
         catch (BranchEniFormatException e)
         {
-            throw Invalid(field, e.Message["mac ".Length..]);
+            throw Invalid(field, e.Problem);
         }
     }
 

@@ -70,7 +70,7 @@ internal static class NodeChecks
     /// <summary>Strict mode needs local delivery after the prio-10 iif rules (the agent moves it from 0 to 20).</summary>
     private static void CheckLocalRule(NodeSnapshot node, List<string> d)
     {
-        var local = node.Rules.Where(r => r.Table == NodePreparer.LocalTable && r.Action == RuleAction.ToTable && r.IifName is null
+        var local = node.Rules.Where(r => r.Table == RouteTables.Local && r.Action == RuleAction.ToTable && r.IifName is null
             && r.From is null && r.To is null).ToList();
         Expect(d, !local.Any(r => (r.Priority ?? 0) == 0),
             "rule prio 0 from all lookup local is still there: strict pods reach the node without passing the VPC");

@@ -140,7 +140,7 @@ internal sealed class NodeSnapshot
             return (configured, "conflist");
         }
 
-        var seen = Pods.Where(p => p.Branch is not null).Select(p => ModeOfTable((uint)p.Branch!.RouteTable)).OfType<EnforcingMode>().Distinct().ToList();
+        var seen = Pods.Where(p => p.Branch is not null).Select(p => ModeOfTable(p.Branch!.RouteTable)).OfType<EnforcingMode>().Distinct().ToList();
         return seen.Count == 1 ? (seen[0], "rules") : (EnforcingMode.Strict, "default");
     }
 

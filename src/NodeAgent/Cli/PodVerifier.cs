@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using BranchEni.Agent.Configuration;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
@@ -27,7 +26,7 @@ internal sealed record PodFindings(RecordedPod Pod)
 /// <summary>
 /// Compares one pod's kernel layout (DESIGN.md §2) with its record: host veth, VLAN link (kind, id, MAC, owner,
 /// trunk), table 100+N (with the metadata deny route exactly when the record says Denied), the mode's pod route and rules, rp_filter, and inside the pod's namespace the address,
-/// routes and the permanent neighbour 169.254.1.1. Every difference is one line naming the object.
+/// routes and the permanent neighbour 169.254.1.1 (<see cref="PodSideComparison"/>, shared with CNI CHECK). Every difference is one line naming the object.
 /// </summary>
 internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<PodNamespaces> namespaces)
 {
@@ -43,7 +42,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
 
         var veth = node.Link(vethName);
         var vlan = node.Link(branch.VlanLinkName);
-        found.KernelMode = node.ModeOfTable((uint)branch.RouteTable);
+        found.KernelMode = node.ModeOfTable(branch.RouteTable);
         found.ContainerId = NonEmpty(vlan?.Alias) ?? NonEmpty(veth?.Alias);
         if (veth is null && vlan is null)
         {
@@ -111,7 +110,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
 
     private void CheckTable(List<string> d, BranchEniAssignment branch, Link? vlan, Link? veth, string vethName)
     {
-        var table = (uint)branch.RouteTable;
+        var table = branch.RouteTable;
         var routes = node.Routes.Where(r => r.Table == table).ToList();
         var gateway = new IPNetwork(branch.Gateway, 32);
         Expect(d, vlan is not null && routes.Any(r => r.Destination == gateway && r.Gateway is null && r.OutputIndex == vlan.Index),
@@ -130,16 +129,16 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
 
     private void CheckRules(List<string> d, BranchEniAssignment branch, string vethName)
     {
-        var table = (uint)branch.RouteTable;
+        var table = branch.RouteTable;
         var strict = BranchKernelLayout.StrictRules(branch.VlanLinkName, vethName, table);
         var standard = BranchKernelLayout.StandardRules(branch.PrivateIp, table);
         var (wanted, unwanted) = mode == EnforcingMode.Strict ? (strict, standard) : (standard, strict);
         foreach (var rule in wanted)
         {
-            Expect(d, node.Rules.Any(r => Same(r, rule)), $"{KernelText.Rule(rule)} is missing ({Name(mode)} mode)");
+            Expect(d, node.Rules.Any(r => BranchKernelLayout.IsRule(r, rule)), $"{KernelText.Rule(rule)} is missing ({Name(mode)} mode)");
         }
 
-        foreach (var rule in unwanted.Where(u => node.Rules.Any(r => Same(r, u))))
+        foreach (var rule in unwanted.Where(u => node.Rules.Any(r => BranchKernelLayout.IsRule(r, u))))
         {
             d.Add($"{KernelText.Rule(rule)} belongs to the other mode; the node is {Name(mode)}");
         }
@@ -171,24 +170,9 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         using var pod = NetlinkHandle.Open(path);
         var link = pod.GetLink(linkName);
         var where = $"{link.Name} in {path}";
-        Expect(d, link.IsUp, $"{where} is down");
         Expect(d, link.Mtu == veth.Mtu, $"{where} has MTU {link.Mtu}, host veth {veth.Name} {veth.Mtu}");
-        Expect(d, pod.ListAddresses(link.Index, AddressFamily.InterNetwork).Any(a => a.Address.Equals(branch.PrivateIp) && a.PrefixLength == 32),
-            $"{where} lacks {branch.PrivateIp}/32");
-        var routes = pod.ListRoutes(AddressFamily.InterNetwork, RouteTables.Main);
-        var gateway = BranchKernelLayout.PodGateway;
-        Expect(d, routes.Any(r => r.Destination == new IPNetwork(gateway, 32) && r.OutputIndex == link.Index),
-            $"the pod lacks {gateway}/32 dev {link.Name} scope link");
-        Expect(d, routes.Any(r => r.Destination.PrefixLength == 0 && gateway.Equals(r.Gateway) && r.OutputIndex == link.Index),
-            $"the pod lacks default via {gateway} dev {link.Name}");
-        var neighbour = pod.ListNeighbours(link.Index, AddressFamily.InterNetwork).FirstOrDefault(n => n.Address.Equals(gateway));
-        Expect(d, neighbour is not null && (neighbour.State & NeighbourState.Permanent) != 0 && neighbour.Mac is { } m && m.Equals(veth.Mac),
-            $"the pod lacks the permanent neighbour {gateway} lladdr {KernelText.Mac(veth)} (has {(neighbour?.Mac is { } nm ? BranchEniAssignment.FormatMac(nm) : "none")})");
+        d.AddRange(PodSideComparison.Differences(pod, link, where, branch.PrivateIp, veth.Mac));
     }
-
-    internal static bool Same(Rule a, Rule b) =>
-        a.Priority == b.Priority && a.IifName == b.IifName && a.From == b.From && a.To == b.To && a.Table == b.Table
-        && a.Action == RuleAction.ToTable && a.OifName is null && a.FwMark is null;
 
     internal static string Name(EnforcingMode mode) => mode == EnforcingMode.Strict ? "strict" : "standard";
 

@@ -59,7 +59,7 @@ internal static class PodsCommand
             Ip = pod.Record?.PrivateIp,
             Mac = pod.Record?.IfAddress,
             HostVeth = pod.HostVeth,
-            Table = branch?.RouteTable,
+            Table = (int?)branch?.RouteTable,
             Mode = found.KernelMode is { } m ? PodVerifier.Name(m) : null,
             ContainerId = found.ContainerId,
             MetadataAccess = branch?.MetadataAccess.ToString(),

@@ -13,7 +13,6 @@ namespace BranchEni.Agent.Node;
 /// </summary>
 internal sealed class NodePreparer(string? namespacePath, ILogger log)
 {
-    public const uint LocalTable = 255;
     public const uint StrictLocalPriority = 20;
 
     /// <summary>Waits (bounded) for the trunk's link to appear and brings it up; returns its name.</summary>
@@ -85,14 +84,14 @@ internal sealed class NodePreparer(string? namespacePath, ILogger log)
         foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
         {
             var rules = handle.ListRules(family);
-            if (!rules.Any(r => r.Table == LocalTable && r.Priority == StrictLocalPriority && r.Action == RuleAction.ToTable))
+            if (!rules.Any(r => r.Table == RouteTables.Local && r.Priority == StrictLocalPriority && r.Action == RuleAction.ToTable))
             {
-                handle.AddRule(new Rule { Family = family, Priority = StrictLocalPriority, Table = LocalTable });
+                handle.AddRule(new Rule { Family = family, Priority = StrictLocalPriority, Table = RouteTables.Local });
             }
 
-            if (rules.Any(r => r.Table == LocalTable && (r.Priority ?? 0) == 0))
+            if (rules.Any(r => r.Table == RouteTables.Local && (r.Priority ?? 0) == 0))
             {
-                handle.DeleteRuleIfExists(new Rule { Family = family, Priority = 0, Table = LocalTable });
+                handle.DeleteRuleIfExists(new Rule { Family = family, Priority = 0, Table = RouteTables.Local });
             }
         }
     }

@@ -21,7 +21,7 @@ public sealed class BranchEniParserTests
         Assert.Equal(IPAddress.Parse("192.168.19.148"), eni.PrivateIp);
         Assert.Equal(IPAddress.Parse("192.168.0.1"), eni.Gateway);
         Assert.Equal(1, eni.VlanId);
-        Assert.Equal(101, eni.RouteTable);
+        Assert.Equal(101u, eni.RouteTable);
         Assert.Equal("vlan.eth.1", eni.VlanLinkName);
         Assert.Null(eni.Ipv6Address);
         Assert.Equal("trunk-assoc-0a1b2c3d", eni.AssociationId);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BranchEni.Cni.Branch;
 using BranchEni.Cni.Protocol;
+using BranchEni.Contracts;
 
 namespace BranchEni.Cni.Tests.Protocol;
 
@@ -96,5 +97,5 @@ public sealed class ResultTests
     [InlineData("vlan.eth.07", null)]
     [InlineData("vlan.eth.+7", null)]
     [InlineData("eth0", null)]
-    public void VlanIdIsReadOnlyFromCanonicalNames(string name, int? id) => Assert.Equal(id, BranchLayout.VlanIdOf(name));
+    public void VlanIdIsReadOnlyFromCanonicalNames(string name, int? id) => Assert.Equal(id, BranchKernelLayout.VlanIdOf(name));
 }

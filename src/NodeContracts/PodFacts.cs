@@ -9,7 +9,7 @@ internal sealed record PodFacts(string? Uid, string? Annotation, bool NeedsBranc
 /// <summary>branch-eni-kube's answer when it cannot read the pod: the CNI error it stands for.</summary>
 internal sealed record PodReadError(int Code, string Msg, string? Details);
 
-/// <summary>The JSON between the CNI and branch-eni-kube (compiled into both).</summary>
+/// <summary>The JSON between the CNI and branch-eni-kube.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(PodFacts))]
 [JsonSerializable(typeof(PodReadError))]

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.NetworkInformation;
 using System.Text;
 using BranchEni.Netlink;
 using BranchEni.Policy;
@@ -69,6 +70,33 @@ internal static class BranchKernelLayout
     public static string HostVethName(string prefix, ReadOnlySpan<byte> sha1Digest) =>
         prefix + Convert.ToHexStringLower(sha1Digest)[..VethHashLength];
 
+    /// <summary>In the pod: `169.254.1.1/32 dev eth0 scope link` and `default via 169.254.1.1 dev eth0` (main table).</summary>
+    public static Route[] PodRoutes(int podLinkIndex) =>
+    [
+        new() { Destination = new IPNetwork(PodGateway, 32), OutputIndex = podLinkIndex, Scope = Scope.Link },
+        new() { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = PodGateway, OutputIndex = podLinkIndex },
+    ];
+
+    /// <summary>In the pod: 169.254.1.1 answered by the host veth's MAC without ARP.</summary>
+    public static Neighbour PodNeighbour(int podLinkIndex, PhysicalAddress? hostVethMac) => new()
+    {
+        LinkIndex = podLinkIndex, Address = PodGateway, Mac = hostVethMac, State = NeighbourState.Permanent,
+    };
+
+    /// <summary>Table 100+N: `&lt;VPC gateway&gt;/32 dev vlan.eth.N scope link` and `default via &lt;VPC gateway&gt; dev vlan.eth.N`.</summary>
+    public static Route[] VlanTableRoutes(IPAddress vpcGateway, int vlanLinkIndex, uint table) =>
+    [
+        new() { Destination = new IPNetwork(vpcGateway, 32), OutputIndex = vlanLinkIndex, Scope = Scope.Link, Table = table },
+        new() { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = vpcGateway, OutputIndex = vlanLinkIndex, Table = table },
+    ];
+
+    /// <summary>`&lt;pod IP&gt;/32 dev &lt;host veth&gt; scope link`, in table 100+N in strict mode (only the pod's table knows
+    /// the pod) and in main in standard mode (the node reaches the pod directly): <paramref name="table"/> says which.</summary>
+    public static Route PodHostRoute(IPAddress podIp, int hostVethIndex, uint table) => new()
+    {
+        Destination = new IPNetwork(podIp, 32), OutputIndex = hostVethIndex, Scope = Scope.Link, Table = table,
+    };
+
     /// <summary>
     /// `unreachable 169.254.169.254/32 table 100+N`: a pod denied the metadata service. Both modes steer every packet
     /// of the pod through table 100+N before main (strict: prio 10 iif the host veth, ahead of the local table moved to
@@ -88,6 +116,12 @@ internal static class BranchKernelLayout
     /// <summary>What the kernel shows for a table: Denied when its deny route is there, else Allowed.</summary>
     public static MetadataAccess MetadataAccessOf(IEnumerable<Route> tableRoutes) =>
         tableRoutes.Any(IsMetadataDenyRoute) ? MetadataAccess.Denied : MetadataAccess.Allowed;
+
+    /// <summary>Whether a rule read from the kernel is <paramref name="wanted"/> (one of <see cref="StrictRules"/> or
+    /// <see cref="StandardRules"/>): same priority, selectors and table, and nothing else selecting (oif, fwmark).</summary>
+    public static bool IsRule(Rule actual, Rule wanted) =>
+        actual.Priority == wanted.Priority && actual.IifName == wanted.IifName && actual.From == wanted.From && actual.To == wanted.To
+        && actual.Table == wanted.Table && actual.Action == RuleAction.ToTable && actual.OifName is null && actual.FwMark is null;
 
     /// <summary>strict, prio 10: everything from the VLAN or from the pod's veth uses the pod's table.</summary>
     public static Rule[] StrictRules(string vlanLink, string hostVeth, uint table) =>

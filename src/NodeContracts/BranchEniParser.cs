@@ -171,4 +171,7 @@ internal static class BranchEniParser
 internal sealed class BranchEniFormatException(string field, string problem) : Exception($"{field} {problem}")
 {
     public string Field { get; } = field;
+
+    /// <summary>The message without the field, for a caller that names the field its own way.</summary>
+    public string Problem { get; } = problem;
 }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.NetworkInformation;
-using System.Net.Sockets;
 using BranchEni.Policy;
 
 namespace BranchEni.Contracts;
@@ -19,9 +18,6 @@ internal sealed record BranchEniAssignment(
     /// <summary>Whether the pod may reach the instance metadata service (the record's `metadataAccess`).</summary>
     public MetadataAccess MetadataAccess { get; init; } = MetadataAccess.Allowed;
 
-    /// <summary>IPv6 gateway of every VPC subnet (DESIGN.md §2).</summary>
-    public static readonly IPAddress Ipv6Gateway = IPAddress.Parse("fe80:ec2::1");
-
     /// <summary>The VPC router: the subnet's network address + 1.</summary>
     public IPAddress Gateway
     {
@@ -35,17 +31,15 @@ internal sealed record BranchEniAssignment(
         }
     }
 
-    /// <summary>The per-pod route table: 100 + VLAN id.</summary>
-    public int RouteTable => 100 + VlanId;
+    /// <summary>The per-pod route table (<see cref="BranchKernelLayout.TableOf"/>).</summary>
+    public uint RouteTable => BranchKernelLayout.TableOf(VlanId);
 
-    /// <summary>The VLAN link's name on the node.</summary>
-    public string VlanLinkName => $"vlan.eth.{VlanId}";
+    /// <summary>The VLAN link's name on the node (<see cref="BranchKernelLayout.VlanLinkName"/>).</summary>
+    public string VlanLinkName => BranchKernelLayout.VlanLinkName(VlanId);
 
     /// <summary>The MAC in the annotation's lower-case colon form.</summary>
     public string MacText => FormatMac(Mac);
 
     public static string FormatMac(PhysicalAddress mac) =>
         string.Join(':', mac.GetAddressBytes().Select(b => b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
-
-    internal static bool IsIPv4(IPAddress address) => address.AddressFamily == AddressFamily.InterNetwork;
 }
