@@ -105,6 +105,25 @@ public sealed class NetworkNamespace : IDisposable
         return Run(() => File.ReadAllText(path).TrimEnd('\n'));
     }
 
+    /// <summary>
+    /// Which namespace this is: the nsfs device and inode (equivalent to <c>stat -L -c '%d:%i' PATH</c>). The same
+    /// namespace reached through a bind mount (/run/netns/NAME) and through a process (/proc/PID/ns/net) has one identity,
+    /// while the text of the two paths' links differs (a bind mount's fd reads back as its path, not "net:[inode]").
+    /// </summary>
+    public unsafe (ulong Device, ulong Inode) Identity
+    {
+        get
+        {
+            var buffer = stackalloc byte[Libc.StatBufferSize];
+            if (Libc.FStat(Fd, buffer) != 0)
+            {
+                throw new NetlinkException(Libc.LastErrno, $"fstat({Path})");
+            }
+
+            return (*(ulong*)buffer, *(ulong*)(buffer + 8));
+        }
+    }
+
     /// <summary>Opens a netlink handle bound to this namespace (see <see cref="NetlinkHandle.Open(NetworkNamespace)"/>).</summary>
     public NetlinkHandle OpenNetlink() => NetlinkHandle.Open(this);
 

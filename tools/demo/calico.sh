@@ -69,3 +69,4 @@ answer=$(imds_from web-meta 2>&1) || fail "web-meta could not reach the metadata
 echo "    web-meta (labelled allow-metadata-access=true): instance-id $answer"
 show ip route show table "$((100 + $(jq -r .vlanId "$w/state/pods/$(api /api/v1/namespaces/default/pods/web | jq -r .metadata.uid).json")))"
 show cli pods
+show cli verify default/web

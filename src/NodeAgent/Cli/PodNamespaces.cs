@@ -163,9 +163,9 @@ internal sealed class PodNamespaces
         }
     }
 
-    /// <summary>"net:[inode]" of an open namespace, read back through /proc/self/fd.</summary>
+    /// <summary>The namespace's nsfs device and inode: the same for its bind mount and its processes' links.</summary>
     private static string? Identity(NetworkNamespace ns) =>
-        ReadLink($"/proc/self/fd/{ns.Handle.DangerousGetHandle()}");
+        ns.Identity is var (device, inode) ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{device}:{inode}") : null;
 
     private static string? ReadLink(string path)
     {

@@ -33,6 +33,31 @@ public sealed partial class NamespaceTests : IDisposable
     }
 
     [Fact]
+    public void Identity_is_the_same_through_a_bind_mount_and_a_process_and_differs_between_namespaces()
+    {
+        using var holder = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("ip", $"netns exec {_a.Name} sleep 60"))!;
+        try
+        {
+            var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
+            for (var i = 0; i < 100 && new FileInfo($"/proc/{holder.Id}/ns/net").LinkTarget == ours; i++)
+            {
+                Thread.Sleep(20);
+            }
+
+            using var viaProcess = NetworkNamespace.Open($"/proc/{holder.Id}/ns/net");
+            using var other = NetworkNamespace.Open(_b.Path);
+
+            Assert.Equal(_a.Namespace.Identity, viaProcess.Identity);
+            Assert.NotEqual(_a.Namespace.Identity, other.Identity);
+        }
+        finally
+        {
+            holder.Kill();
+            holder.WaitForExit();
+        }
+    }
+
+    [Fact]
     public void Sysctls_are_written_and_read_inside_the_namespace_only()
     {
         using var nl = _a.OpenHandle();

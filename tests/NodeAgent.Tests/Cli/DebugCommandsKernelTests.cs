@@ -190,6 +190,33 @@ public sealed class DebugCommandsKernelTests
     }
 
     [Fact]
+    public async Task A_namespace_both_mounted_and_held_by_a_process_is_one_namespace()
+    {
+        using var node = new CliNode();
+        var podNs = node.AddPod("green", 7);
+        // What every real pod looks like: the runtime's bind mount and the pause process name the same namespace.
+        using var holder = Process.Start(new ProcessStartInfo("ip", $"netns exec {podNs} sleep 120") { RedirectStandardOutput = true })!;
+        try
+        {
+            var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
+            for (var i = 0; i < 100 && new FileInfo($"/proc/{holder.Id}/ns/net").LinkTarget == ours; i++)
+            {
+                await Task.Delay(20);
+            }
+
+            var verify = await node.RunAsync("verify");
+
+            Assert.True(verify.Code == 0, verify.Out + verify.Err);
+            Assert.DoesNotContain("could hold the peer", verify.Out, StringComparison.Ordinal);
+        }
+        finally
+        {
+            holder.Kill();
+            await holder.WaitForExitAsync();
+        }
+    }
+
+    [Fact]
     public async Task The_pods_namespace_is_found_through_its_process_when_no_bind_mount_names_it()
     {
         using var node = new CliNode();
