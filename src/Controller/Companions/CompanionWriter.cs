@@ -114,22 +114,8 @@ internal sealed class CompanionWriter(KubeConnection kube, ControllerMetrics met
         }
 
         log.Warning("NetworkPolicy {Namespace}/{Name}: {Reason}: {Message}", ns, name, reason, message);
-        var now = DateTime.UtcNow;
-        var e = new Corev1Event
-        {
-            // Event names are names too (at most 253): a long policy name is cut before the unique suffix.
-            Metadata = new V1ObjectMeta { Name = $"{name[..Math.Min(name.Length, 200)]}.{Convert.ToHexStringLower(BitConverter.GetBytes(now.Ticks ^ Random.Shared.NextInt64()))}", NamespaceProperty = ns },
-            InvolvedObject = new V1ObjectReference { ApiVersion = "networking.k8s.io/v1", Kind = "NetworkPolicy", Name = name, NamespaceProperty = ns, Uid = original.Metadata.Uid },
-            Type = "Warning",
-            Reason = reason,
-            Message = message,
-            Source = new V1EventSource { Component = "branch-eni-controller" },
-            ReportingComponent = "branch-eni-controller",
-            ReportingInstance = Environment.MachineName,
-            FirstTimestamp = now,
-            LastTimestamp = now,
-            Count = 1,
-        };
+        var e = KubeEvents.New(new V1ObjectReference { ApiVersion = "networking.k8s.io/v1", Kind = "NetworkPolicy", Name = name, NamespaceProperty = ns, Uid = original.Metadata.Uid },
+            "Warning", reason, message, "branch-eni-controller");
         try
         {
             await kube.WithDeadline(c => kube.Client.CoreV1.CreateNamespacedEventAsync(e, ns, cancellationToken: c), ct).ConfigureAwait(false);

@@ -63,23 +63,8 @@ internal sealed class KubeApi(KubeConnection connection) : IDisposable
     /// <summary>Creates a core/v1 Event about an object.</summary>
     public Task CreateEventAsync(V1ObjectReference about, string type, string reason, string message, CancellationToken ct)
     {
-        var now = DateTime.UtcNow;
-        var ns = about.NamespaceProperty ?? "default";
-        var suffix = Convert.ToHexStringLower(BitConverter.GetBytes(now.Ticks ^ Random.Shared.NextInt64()));
-        var e = new Corev1Event
-        {
-            Metadata = new V1ObjectMeta { Name = $"{about.Name}.{suffix}", NamespaceProperty = ns },
-            InvolvedObject = about,
-            Type = type,
-            Reason = reason,
-            Message = message,
-            Source = new V1EventSource { Component = "branch-eni-agent" },
-            ReportingComponent = "branch-eni-agent",
-            ReportingInstance = Environment.MachineName,
-            FirstTimestamp = now,
-            LastTimestamp = now,
-            Count = 1,
-        };
+        var e = KubeEvents.New(about, type, reason, message, "branch-eni-agent");
+        var ns = e.Metadata.NamespaceProperty;
         return WithDeadline(c => Client.CoreV1.CreateNamespacedEventAsync(e, ns, cancellationToken: c), ct);
     }
 

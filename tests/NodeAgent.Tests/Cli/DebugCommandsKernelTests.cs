@@ -195,14 +195,9 @@ public sealed class DebugCommandsKernelTests
         using var node = new CliNode();
         var podNs = node.AddPod("green", 7);
         // What every real pod looks like: the runtime's bind mount and the pause process name the same namespace.
-        using var holder = Process.Start(new ProcessStartInfo("ip", $"netns exec {podNs} sleep 120") { RedirectStandardOutput = true })!;
+        using var holder = await HoldAsync(podNs);
         try
         {
-            var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
-            for (var i = 0; i < 100 && new FileInfo($"/proc/{holder.Id}/ns/net").LinkTarget == ours; i++)
-            {
-                await Task.Delay(20);
-            }
 
             var verify = await node.RunAsync("verify");
 
@@ -222,14 +217,9 @@ public sealed class DebugCommandsKernelTests
         using var node = new CliNode();
         var podNs = node.AddPod("green", 7);
         // The sandbox's namespace held only by a process (the pause container), as when the runtime keeps no mount.
-        using var holder = Process.Start(new ProcessStartInfo("ip", $"netns exec {podNs} sleep 120") { RedirectStandardOutput = true })!;
+        using var holder = await HoldAsync(podNs);
         try
         {
-            var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
-            for (var i = 0; i < 100 && new FileInfo($"/proc/{holder.Id}/ns/net").LinkTarget == ours; i++)
-            {
-                await Task.Delay(20);
-            }
 
             node.Ip($"netns del {podNs}");
 
@@ -266,5 +256,18 @@ public sealed class DebugCommandsKernelTests
             Assert.Equal($"/run/netns/{pod}", doc.RootElement.GetProperty("pods")[0].GetProperty("podNetns").GetString());
             Assert.Equal("ok", doc.RootElement.GetProperty("pods")[0].GetProperty("kernel").GetString());
         }
+    }
+
+    /// <summary>A process inside the pod's namespace (the pause container's part), started and moved in.</summary>
+    private static async Task<Process> HoldAsync(string podNs)
+    {
+        var holder = Process.Start(new ProcessStartInfo("ip", $"netns exec {podNs} sleep 120") { RedirectStandardOutput = true })!;
+        var ours = new FileInfo("/proc/self/ns/net").LinkTarget;
+        for (var i = 0; i < 100 && new FileInfo($"/proc/{holder.Id}/ns/net").LinkTarget == ours; i++)
+        {
+            await Task.Delay(20);
+        }
+
+        return holder;
     }
 }
