@@ -61,22 +61,18 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
         return deleted + DeleteTableLeftovers(tables);
     }
 
-    /// <summary>Routes without a device (the metadata deny route) outlive the links: clear what is left in our tables,
-    /// which no other container holds (see <c>tables</c> above), so DEL needs no knowledge of what ADD put there.</summary>
+    /// <summary>Routes without a device outlive the links. The only one the layout puts in a pod's table is the
+    /// metadata deny route, so it is deleted by name, in tables no other container holds (see <c>tables</c> above):
+    /// one request per table instead of a dump of every route on the node (measured: the dump cost DEL ~20 ms in the
+    /// micro-VM, 1.24x -> 1.32x the ip -batch floor).</summary>
     private int DeleteTableLeftovers(HashSet<uint> tables)
     {
-        if (tables.Count == 0)
-        {
-            return 0;
-        }
-
         var deleted = 0;
-        foreach (var route in host.ListRoutes(AddressFamily.InterNetwork).Where(r => r.Table is { } t && tables.Contains(t)))
+        foreach (var table in tables)
         {
-            // Matched by destination, type, metric and table, as `ip route del` would; the dump's protocol and scope stay open.
-            if (host.DeleteRouteIfExists(new Route { Destination = route.Destination, Type = route.Type, Metric = route.Metric, Table = route.Table }))
+            if (host.DeleteRouteIfExists(BranchKernelLayout.MetadataDenyRoute(table)))
             {
-                log.Information("DEL removed {Route} of {ContainerId}", $"{route.Type} {route.Destination} table {route.Table}", containerId);
+                log.Information("DEL removed {Route} of {ContainerId}", $"unreachable {BranchKernelLayout.MetadataService}/32 table {table}", containerId);
                 deleted++;
             }
         }
