@@ -173,7 +173,8 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
     }
 
     /// <summary>The pod's metadata access as its record says (the desired state CHECK compares with). Without a record
-    /// the branch came from the annotation, which carries no decision: Allowed, as ADD applied it.</summary>
+    /// the branch came from the API's annotation, and ADD applied the verdict branch-eni-kube gave: ask it again. Without
+    /// either (no pod identity or no kubeconfig), Allowed, as ADD would have applied it.</summary>
     private MetadataAccess RecordedMetadataAccess()
     {
         if (env.Args.PodUid is not { } uid)
@@ -182,14 +183,24 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         }
 
         var records = new NodeRecords(config.StateDir);
+        PodRecord? record;
         try
         {
-            return BranchEniParser.ParseMetadataAccess(records.ReadPod(uid)?.MetadataAccess);
+            record = records.ReadPod(uid);
+            if (record is not null)
+            {
+                return BranchEniParser.ParseMetadataAccess(record.MetadataAccess);
+            }
         }
         catch (Exception e) when (e is InvalidDataException or BranchEniFormatException)
         {
             throw new CniException(CniErrorCode.BranchEniRefused, $"{records.PodPath(uid)}: {e.Message}");
         }
+
+        return config.Kubeconfig is { } kubeconfig && env.Args.HasPod
+            ? BranchSelector.MetadataAccessOf(new ExecPodReader(ExecPodReader.Beside, kubeconfig, config.DefaultPodMetadataAccess)
+                .Read(env.Args.PodNamespace!, env.Args.PodName!))
+            : MetadataAccess.Allowed;
     }
 
     private static NetworkNamespace OpenNetns(string path)

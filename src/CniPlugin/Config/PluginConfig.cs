@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BranchEni.Cni.Protocol;
 using BranchEni.Contracts;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Config;
 
@@ -52,6 +53,12 @@ internal sealed record PluginConfig
     public string VethPrefix { get; init; } = DefaultVethPrefix;
 
     public int AnnotationWaitSeconds { get; init; } = DefaultAnnotationWaitSeconds;
+
+    /// <summary>
+    /// The cluster's DEFAULT_POD_METADATA_ACCESS, for pods the API fallback wires before the agent has recorded its own
+    /// verdict; null: the rule's default (src/Policy MetadataAccessPolicy). The agent's record always wins.
+    /// </summary>
+    public MetadataAccess? DefaultPodMetadataAccess { get; init; }
 
     public string LogFile { get; init; } = DefaultLogFile;
 
@@ -123,6 +130,13 @@ internal sealed record PluginConfig
             AnnotationWaitSeconds = raw.AnnotationWaitSeconds is { } w and (< 0 or > 600)
                 ? throw Invalid("annotationWaitSeconds", $"{w} is outside 0..600")
                 : raw.AnnotationWaitSeconds ?? DefaultAnnotationWaitSeconds,
+            DefaultPodMetadataAccess = raw.DefaultPodMetadataAccess switch
+            {
+                null => null,
+                nameof(MetadataAccess.Allowed) => MetadataAccess.Allowed,
+                nameof(MetadataAccess.Denied) => MetadataAccess.Denied,
+                var other => throw Invalid("defaultPodMetadataAccess", $"must be \"Allowed\" or \"Denied\", not \"{other}\""),
+            },
             LogFile = raw.LogFile is null ? DefaultLogFile : AbsolutePath(raw.LogFile, "logFile"),
             LogLevel = raw.LogLevel is null ? "info" : LogLevelOf(raw.LogLevel),
             Delegate = raw.Delegate is { } d ? DelegateOf(d) : null,

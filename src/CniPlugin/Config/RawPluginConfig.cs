@@ -39,6 +39,9 @@ internal sealed record RawPluginConfig
     [JsonPropertyName("annotationWaitSeconds")]
     public int? AnnotationWaitSeconds { get; init; }
 
+    [JsonPropertyName("defaultPodMetadataAccess")]
+    public string? DefaultPodMetadataAccess { get; init; }
+
     [JsonPropertyName("logFile")]
     public string? LogFile { get; init; }
 

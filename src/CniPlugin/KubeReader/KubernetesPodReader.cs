@@ -38,7 +38,10 @@ internal sealed class KubernetesPodReader : IDisposable
     /// SecurityGroupPolicies of its namespace (and its service account's labels when a policy selects by them) go
     /// through the agent's own matcher (src/Policy), so this fallback decides exactly as the agent would.
     /// </summary>
-    public PodFacts Read(string podNamespace, string podName)
+    /// <remarks>It also gives the pod's metadata access by the agent's rule (<paramref name="defaultMetadataAccess"/> is the
+    /// cluster's DEFAULT_POD_METADATA_ACCESS from the plugin config): a pod wired before the agent recorded its verdict
+    /// must not reach IMDS where the agent would deny it.</remarks>
+    public PodFacts Read(string podNamespace, string podName, MetadataAccess? defaultMetadataAccess = null)
     {
         var what = $"pod {podNamespace}/{podName}";
         using var pod = Get($"api/v1/namespaces/{podNamespace}/pods/{podName}", what)
@@ -48,10 +51,16 @@ internal sealed class KubernetesPodReader : IDisposable
         var spec = Member(root, "spec");
         var uid = Text(metadata, "uid");
         var annotations = Labels(metadata, "annotations");
+        var labels = Labels(metadata, "labels");
         var annotation = annotations.GetValueOrDefault(PodEni.AnnotationKey);
         if (annotation is { Length: > 0 })
         {
-            return new PodFacts(uid, annotation, NeedsBranch: true, $"it carries the {PodEni.AnnotationKey} annotation");
+            // Placed by the Calico annotation as the agent would see it were the feature on everywhere: only a well-formed
+            // annotation places a pod, and this reader cannot know the agent's switch, so it takes the stricter side.
+            var placedByAnnotation = BranchDecision.For(new PolicyPod(podNamespace, labels, "default", null, SecurityGroupAnnotation.Of(annotations)),
+                false, [], SecurityGroupAnnotationSettings.Everywhere).PlacedByAnnotation;
+            return new PodFacts(uid, annotation, NeedsBranch: true, $"it carries the {PodEni.AnnotationKey} annotation",
+                MetadataAccessPolicy.For(labels, defaultMetadataAccess, placedByAnnotation).ToString());
         }
 
         var policies = Policies(podNamespace);
@@ -61,9 +70,10 @@ internal sealed class KubernetesPodReader : IDisposable
         // Whether the agent honours aws.tigera.io/security-groups is its setting, unknown here: an annotated pod is taken
         // to need a branch (fail closed) until the agent's decision record, which wins, says otherwise.
         var decision = BranchDecision.For(
-            new PolicyPod(podNamespace, Labels(metadata, "labels"), serviceAccount, accountLabels, SecurityGroupAnnotation.Of(annotations)),
+            new PolicyPod(podNamespace, labels, serviceAccount, accountLabels, SecurityGroupAnnotation.Of(annotations)),
             PodEni.IsRequestedBy(spec), policies, SecurityGroupAnnotationSettings.Everywhere);
-        return new PodFacts(uid, annotation, decision.NeedsBranch, decision.Reason);
+        return new PodFacts(uid, annotation, decision.NeedsBranch, decision.Reason,
+            MetadataAccessPolicy.For(labels, defaultMetadataAccess, decision.PlacedByAnnotation).ToString());
     }
 
     /// <summary>The namespace's SecurityGroupPolicies; a malformed one is skipped, as the agent ignores it. Without the

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using BranchEni.Cni.Protocol;
 using BranchEni.Cni.Selection;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.KubeReader;
 
 /// <summary>
-/// `branch-eni-kube KUBECONFIG NAMESPACE NAME`: the branch-eni plugin's Kubernetes API read, a separate executable so
+/// `branch-eni-kube KUBECONFIG NAMESPACE NAME [DEFAULT_METADATA_ACCESS]`: the branch-eni plugin's Kubernetes API read, a separate executable so
 /// the plugin itself carries no Kubernetes client or HTTP stack (see ExecPodReader). Prints the pod's facts as JSON and
 /// exits 0; on failure prints the CNI error the plugin should answer with (code, msg, details) and exits 1.
 /// </summary>
@@ -16,13 +17,17 @@ internal static class Program
         using var stdout = Console.OpenStandardOutput();
         try
         {
-            if (args.Length != 3)
+            if (args.Length is not (3 or 4))
             {
-                throw new CniException(CniErrorCode.InternalError, "usage: branch-eni-kube KUBECONFIG NAMESPACE NAME");
+                throw new CniException(CniErrorCode.InternalError, "usage: branch-eni-kube KUBECONFIG NAMESPACE NAME [Allowed|Denied]");
             }
 
+            MetadataAccess? defaultAccess = args.Length == 4
+                ? Enum.TryParse<MetadataAccess>(args[3], ignoreCase: false, out var parsed) && Enum.IsDefined(parsed) ? parsed
+                    : throw new CniException(CniErrorCode.InvalidNetworkConfig, $"the default metadata access '{args[3]}' is not Allowed or Denied")
+                : null;
             using var reader = new KubernetesPodReader(args[0]);
-            JsonSerializer.Serialize(stdout, reader.Read(args[1], args[2]), PodReaderJsonContext.Default.PodFacts);
+            JsonSerializer.Serialize(stdout, reader.Read(args[1], args[2], defaultAccess), PodReaderJsonContext.Default.PodFacts);
             return 0;
         }
         catch (Exception e)

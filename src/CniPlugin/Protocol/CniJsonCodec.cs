@@ -35,6 +35,7 @@ internal static class CniJsonCodec
                 "mtu" => config with { Mtu = JsonFields.Int(ref reader, "$", "mtu") },
                 "vethPrefix" => config with { VethPrefix = JsonFields.String(ref reader, "$", "vethPrefix") },
                 "annotationWaitSeconds" => config with { AnnotationWaitSeconds = JsonFields.Int(ref reader, "$", "annotationWaitSeconds") },
+                "defaultPodMetadataAccess" => config with { DefaultPodMetadataAccess = JsonFields.String(ref reader, "$", "defaultPodMetadataAccess") },
                 "logFile" => config with { LogFile = JsonFields.String(ref reader, "$", "logFile") },
                 "logLevel" => config with { LogLevel = JsonFields.String(ref reader, "$", "logLevel") },
                 "delegate" => config with { Delegate = JsonFields.Element(ref reader) },

@@ -16,7 +16,7 @@ namespace BranchEni.Cni.Selection;
 internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger log)
 {
     /// <summary>The API reader: branch-eni-kube beside this binary, run only when no record decides.</summary>
-    internal Func<string, IPodReader> PodReaderFactory { get; init; } = static kubeconfig => new ExecPodReader(ExecPodReader.Beside, kubeconfig);
+    internal Func<string, IPodReader> PodReaderFactory { get; init; } = kubeconfig => new ExecPodReader(ExecPodReader.Beside, kubeconfig, config.DefaultPodMetadataAccess);
 
     internal Action<TimeSpan> Sleep { get; init; } = Thread.Sleep;
 
@@ -137,7 +137,7 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger l
             {
                 var assignment = Parse(() => BranchEniParser.ParseAnnotation(annotation), $"pod {Pod} annotation {PodEni.AnnotationKey}");
                 RefuseClashWithRecords(records, assignment);
-                return (true, assignment);
+                return (true, assignment with { MetadataAccess = MetadataAccessOf(pod) });
             }
 
             if (!pod.NeedsBranch)
@@ -150,6 +150,11 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger l
             return args.PodUid is { } id && FromRecord(records, id) is { } recorded ? (true, recorded) : (false, null);
         });
     }
+
+    /// <summary>The reader's verdict; anything but "Allowed" denies (fail closed: an older or garbled answer must not open
+    /// IMDS to a pod the agent would deny).</summary>
+    internal static MetadataAccess MetadataAccessOf(PodFacts pod) =>
+        pod.MetadataAccess == nameof(MetadataAccess.Allowed) ? MetadataAccess.Allowed : MetadataAccess.Denied;
 
     private BranchEniAssignment? WaitFor(string reason, Func<(bool Decided, BranchEniAssignment? Branch)> poll) => WaitFor(() => reason, poll);
 

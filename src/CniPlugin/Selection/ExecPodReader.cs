@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using BranchEni.Cni.Protocol;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Selection;
 
@@ -10,7 +11,7 @@ namespace BranchEni.Cni.Selection;
 /// doubled the plugin's size and (measured when it was a PIE with dehydrated data, set up in full at every start) its
 /// start time on every ADD and DEL, while only pods without a node record need the API.
 /// </summary>
-internal sealed class ExecPodReader(string reader, string kubeconfig) : IPodReader
+internal sealed class ExecPodReader(string reader, string kubeconfig, MetadataAccess? defaultMetadataAccess = null) : IPodReader
 {
     public const string FileName = "branch-eni-kube";
 
@@ -28,7 +29,8 @@ internal sealed class ExecPodReader(string reader, string kubeconfig) : IPodRead
                 $"cannot read pod {podNamespace}/{podName} from the API: {reader} is missing (it is installed beside branch-eni)");
         }
 
-        var psi = new ProcessStartInfo(reader, [kubeconfig, podNamespace, podName])
+        string[] arguments = defaultMetadataAccess is { } access ? [kubeconfig, podNamespace, podName, access.ToString()] : [kubeconfig, podNamespace, podName];
+        var psi = new ProcessStartInfo(reader, arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

@@ -88,6 +88,12 @@ internal sealed class CniInstaller(AgentOptions options, ILogger log)
             w.WriteString("type", "branch-eni");
             w.WriteString("stateDir", options.StateDir);
             w.WriteString("enforcingMode", options.EnforcingMode == EnforcingMode.Strict ? "strict" : "standard");
+            if (options.DefaultMetadataAccess is { } access)
+            {
+                // The plugin's API fallback applies the same default as the agent's records (MetadataAccessPolicy).
+                w.WriteString("defaultPodMetadataAccess", access.ToString());
+            }
+
             w.WriteString("logFile", options.PluginLogFile);
             w.WriteString("logLevel", options.PluginLogLevel);
             if (@delegate is { } d)

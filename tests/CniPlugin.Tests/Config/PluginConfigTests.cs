@@ -32,7 +32,7 @@ public sealed class PluginConfigTests
         var config = Parse("""
             {"cniVersion":"1.1.0","name":"pods","type":"branch-eni","kubeconfig":"/etc/k/kc","stateDir":"/var/run/be",
              "trunkInterface":"ens6","enforcingMode":"standard","mtu":1500,"vethPrefix":"eni","annotationWaitSeconds":3,
-             "logFile":"/var/log/x.log","logLevel":"debug","delegate":{"type":"ptp","ipam":{"type":"host-local"}},
+             "defaultPodMetadataAccess":"Denied","logFile":"/var/log/x.log","logLevel":"debug","delegate":{"type":"ptp","ipam":{"type":"host-local"}},
              "cni.dev/valid-attachments":[{"containerID":"a","ifname":"eth0"}],"cni.dev/attachments":[{"containerID":"b"}]}
             """);
 
@@ -43,6 +43,7 @@ public sealed class PluginConfigTests
         Assert.Equal(1500, config.Mtu);
         Assert.Equal("eni", config.VethPrefix);
         Assert.Equal(3, config.AnnotationWaitSeconds);
+        Assert.Equal(BranchEni.Policy.MetadataAccess.Denied, config.DefaultPodMetadataAccess);
         Assert.Equal("/var/log/x.log", config.LogFile);
         Assert.Equal("debug", config.LogLevel);
         Assert.Equal("ptp", config.Delegate!.Value.GetProperty("type").GetString());
@@ -64,6 +65,7 @@ public sealed class PluginConfigTests
     [InlineData("""{"cniVersion":"1.0.0","name":"n","type":"branch-eni","delegate":{"type":"../bin/sh"}}""", 7, "delegate.type")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","type":"branch-eni","annotationWaitSeconds":-1}""", 7, "annotationWaitSeconds")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","type":"branch-eni","logLevel":"loud"}""", 7, "logLevel")]
+    [InlineData("""{"cniVersion":"1.0.0","name":"n","type":"branch-eni","defaultPodMetadataAccess":"denied"}""", 7, "defaultPodMetadataAccess")]
     [InlineData("""{"cniVersion":"1.0.0","name":"n","type":"branch-eni","kubeconfig":"../kc"}""", 7, "kubeconfig")]
     public void BadFieldIsRefusedWithItsCodeAndName(string json, int code, string field)
     {

@@ -4,6 +4,7 @@ using BranchEni.Cni.Protocol;
 using BranchEni.Cni.Selection;
 using BranchEni.Cni.Tests.Corpus;
 using BranchEni.Contracts;
+using BranchEni.Policy;
 
 namespace BranchEni.Cni.Tests.Selection;
 
@@ -29,7 +30,7 @@ public sealed class BranchSelectorTests : IDisposable
     private static string Reader => Path.Combine(Path.GetDirectoryName(BranchEni.Testing.RepoPaths.RequireCniBinary())!, ExecPodReader.FileName);
 
     private static BranchSelector Selector(PluginConfig config, Action<TimeSpan>? sleep = null) =>
-        new(config, Args, PluginLog.Silent()) { PodReaderFactory = k => new ExecPodReader(Reader, k), Sleep = sleep ?? Thread.Sleep };
+        new(config, Args, PluginLog.Silent()) { PodReaderFactory = k => new ExecPodReader(Reader, k, config.DefaultPodMetadataAccess), Sleep = sleep ?? Thread.Sleep };
 
     private static CniArgs Args => CniArgs.Parse($"K8S_POD_NAMESPACE=default;K8S_POD_NAME=web;K8S_POD_UID={Uid}");
 
@@ -48,6 +49,35 @@ public sealed class BranchSelectorTests : IDisposable
         Assert.Equal(7, branch!.VlanId);
         Assert.Equal("10.77.0.20", branch.PrivateIp.ToString());
     }
+
+    /// <summary>A pod with the pod-eni annotation and, optionally, Calico's security-groups annotation and labels.</summary>
+    private static string AnnotatedPod(string? calicoGroups, string labels = "{}") =>
+        "{\"metadata\":{\"uid\":\"" + Uid + "\",\"labels\":" + labels + ",\"annotations\":{\"vpc.amazonaws.com/pod-eni\":"
+        + System.Text.Json.JsonSerializer.Serialize(Element)
+        + (calicoGroups is null ? "" : ",\"aws.tigera.io/security-groups\":" + System.Text.Json.JsonSerializer.Serialize(calicoGroups))
+        + "}},\"spec\":{\"containers\":[{}]}}";
+
+    [Theory]
+    [InlineData("[\"sg-0123456789abcdef0\"]", "{}", null, MetadataAccess.Denied)]
+    [InlineData("[\"sg-0123456789abcdef0\"]", "{\"aws.tigera.io/allow-metadata-access\":\"true\"}", null, MetadataAccess.Allowed)]
+    [InlineData("[\"sg-0123456789abcdef0\"]", "{\"aws.tigera.io/allow-metadata-access\":\"yes\"}", null, MetadataAccess.Denied)]
+    [InlineData(null, "{}", null, MetadataAccess.Allowed)]
+    [InlineData(null, "{}", MetadataAccess.Denied, MetadataAccess.Denied)]
+    [InlineData("[\"sg-0123456789abcdef0\"]", "{}", MetadataAccess.Allowed, MetadataAccess.Allowed)]
+    public void ABranchFromTheApiCarriesTheAgentsMetadataAccessRule(string? calicoGroups, string labels, MetadataAccess? clusterDefault, MetadataAccess expected)
+    {
+        // Wired before the agent recorded its verdict: the fallback must not open IMDS where the agent's record would deny it.
+        api.Pods["default/web"] = AnnotatedPod(calicoGroups, labels);
+
+        var branch = Selector(Config() with { DefaultPodMetadataAccess = clusterDefault }).Select();
+
+        Assert.Equal(7, branch!.VlanId);
+        Assert.Equal(expected, branch.MetadataAccess);
+    }
+
+    [Fact]
+    public void AnAnswerWithoutAVerdictDenies() =>
+        Assert.Equal(MetadataAccess.Denied, BranchSelector.MetadataAccessOf(new PodFacts(Uid, Element, true, "annotated")));
 
     private const string SgpList = "/apis/vpcresources.k8s.aws/v1beta1/namespaces/default/securitygrouppolicies";
 

@@ -21,6 +21,7 @@ public sealed class CniInstallerTests
             {
                 CniBinary = binary, CniBinDir = Path.Combine(dir, "bin"), CniConfDir = Path.Combine(dir, "net.d"), CniDelegateFile = delegateFile,
                 StateDir = "/run/x", EnforcingMode = EnforcingMode.Standard, PluginLogFile = "/tmp/p.log", PluginLogLevel = "debug",
+                DefaultMetadataAccess = BranchEni.Policy.MetadataAccess.Denied,
             };
             new CniInstaller(options, Serilog.Core.Logger.None).Install();
 
@@ -36,6 +37,7 @@ public sealed class CniInstallerTests
             Assert.Equal("standard", plugin.GetProperty("enforcingMode").GetString());
             Assert.Equal("/tmp/p.log", plugin.GetProperty("logFile").GetString());
             Assert.Equal("debug", plugin.GetProperty("logLevel").GetString());
+            Assert.Equal("Denied", plugin.GetProperty("defaultPodMetadataAccess").GetString());
             Assert.Equal("cni0", plugin.GetProperty("delegate").GetProperty("bridge").GetString());
             Assert.Empty(Directory.GetFiles(Path.Combine(dir, "net.d"), "*.tmp-*"));
         }
