@@ -1,8 +1,9 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Text;
 using BranchEni.Cni.Config;
+using BranchEni.Contracts;
 using BranchEni.Testing;
 
 namespace BranchEni.Cni.Tests;

@@ -5,16 +5,6 @@ using BranchEni.Policy;
 
 namespace BranchEni.Cni.Config;
 
-/// <summary>How pod traffic is steered (DESIGN.md §2 "Kernel layout per branch pod").</summary>
-internal enum EnforcingMode
-{
-    /// <summary>All pod traffic, also to the node, goes through the VPC (prio-10 iif rules).</summary>
-    Strict,
-
-    /// <summary>Pod egress goes through the VPC; traffic to the pod may come from the node directly.</summary>
-    Standard,
-}
-
 /// <summary>The checked plugin configuration, defaults applied (DESIGN.md §2 "CNI plugin config").</summary>
 internal sealed record PluginConfig
 {
@@ -119,12 +109,8 @@ internal sealed record PluginConfig
             Kubeconfig = raw.Kubeconfig is null ? null : AbsolutePath(raw.Kubeconfig, "kubeconfig"),
             StateDir = raw.StateDir is null ? NodeRecords.DefaultDirectory : AbsolutePath(raw.StateDir, "stateDir"),
             TrunkInterface = raw.TrunkInterface is null ? null : InterfaceName(raw.TrunkInterface, "trunkInterface"),
-            EnforcingMode = raw.EnforcingMode switch
-            {
-                null or "strict" => EnforcingMode.Strict,
-                "standard" => EnforcingMode.Standard,
-                _ => throw Invalid("enforcingMode", $"must be \"strict\" or \"standard\", not \"{raw.EnforcingMode}\""),
-            },
+            EnforcingMode = raw.EnforcingMode is null ? EnforcingMode.Strict
+                : EnforcingModes.FromConfigName(raw.EnforcingMode) ?? throw Invalid("enforcingMode", $"must be \"strict\" or \"standard\", not \"{raw.EnforcingMode}\""),
             Mtu = raw.Mtu is { } mtu and (< MinMtu or > MaxMtu) ? throw Invalid("mtu", $"{mtu} is outside {MinMtu}..{MaxMtu}") : raw.Mtu ?? DefaultMtu,
             VethPrefix = raw.VethPrefix is null ? DefaultVethPrefix : VethPrefixOf(raw.VethPrefix),
             AnnotationWaitSeconds = raw.AnnotationWaitSeconds is { } w and (< 0 or > 600)

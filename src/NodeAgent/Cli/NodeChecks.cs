@@ -1,5 +1,6 @@
 using BranchEni.Agent.Configuration;
 using BranchEni.Agent.Node;
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 
 namespace BranchEni.Agent.Cli;

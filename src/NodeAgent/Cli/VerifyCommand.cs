@@ -1,5 +1,6 @@
 using System.Text.Json;
 using BranchEni.Agent.Configuration;
+using BranchEni.Contracts;
 
 namespace BranchEni.Agent.Cli;
 

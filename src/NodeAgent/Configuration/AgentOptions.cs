@@ -1,14 +1,8 @@
 using System.Globalization;
+using BranchEni.Contracts;
 using BranchEni.Policy;
 
 namespace BranchEni.Agent.Configuration;
-
-/// <summary>How the CNI enforces a pod's security groups on the node (DESIGN.md §2, kernel layout).</summary>
-internal enum EnforcingMode
-{
-    Strict,
-    Standard,
-}
 
 /// <summary>
 /// Everything `branch-eni-agent run` is configured with. Built from the environment (names shared with the AWS CNI
@@ -216,13 +210,8 @@ internal sealed record AgentOptions
         return true;
     }
 
-    internal static EnforcingMode? Mode(string? text, string name) => NonEmpty(text)?.ToLowerInvariant() switch
-    {
-        null => null,
-        "strict" => EnforcingMode.Strict,
-        "standard" => EnforcingMode.Standard,
-        _ => throw new OptionsException($"{name} is '{text}'; use strict or standard"),
-    };
+    internal static EnforcingMode? Mode(string? text, string name) => NonEmpty(text)?.ToLowerInvariant() is not { } value ? null
+        : EnforcingModes.FromConfigName(value) ?? throw new OptionsException($"{name} is '{text}'; use strict or standard");
 
     private static string? NonEmpty(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using BranchEni.Agent.Configuration;
+using BranchEni.Contracts;
 using Serilog;
 
 namespace BranchEni.Agent.Node;
@@ -87,7 +88,7 @@ internal sealed class CniInstaller(AgentOptions options, ILogger log)
             w.WriteStartObject();
             w.WriteString("type", "branch-eni");
             w.WriteString("stateDir", options.StateDir);
-            w.WriteString("enforcingMode", options.EnforcingMode == EnforcingMode.Strict ? "strict" : "standard");
+            w.WriteString("enforcingMode", options.EnforcingMode.ConfigName());
             if (options.DefaultMetadataAccess is { } access)
             {
                 // The plugin's API fallback applies the same default as the agent's records (MetadataAccessPolicy).

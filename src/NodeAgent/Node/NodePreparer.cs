@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using BranchEni.Agent.Configuration;
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 using Serilog;
 

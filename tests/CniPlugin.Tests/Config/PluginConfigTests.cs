@@ -1,6 +1,7 @@
 using System.Text;
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
+using BranchEni.Contracts;
 
 namespace BranchEni.Cni.Tests.Config;
 

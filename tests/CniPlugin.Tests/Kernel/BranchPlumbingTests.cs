@@ -3,6 +3,7 @@ using BranchEni.Cni.Branch;
 using BranchEni.Cni.Config;
 using BranchEni.Cni.Logging;
 using BranchEni.Cni.Protocol;
+using BranchEni.Contracts;
 using BranchEni.Policy;
 
 namespace BranchEni.Cni.Tests.Kernel;

@@ -1,4 +1,5 @@
 using BranchEni.Agent.Configuration;
+using BranchEni.Contracts;
 
 namespace BranchEni.Agent.Tests.Configuration;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using BranchEni.Agent.Configuration;
 using BranchEni.Agent.Node;
+using BranchEni.Contracts;
 
 namespace BranchEni.Agent.Tests.Node;
 

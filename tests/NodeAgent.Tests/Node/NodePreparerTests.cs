@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using BranchEni.Agent.Configuration;
 using BranchEni.Agent.Node;
+using BranchEni.Contracts;
 
 namespace BranchEni.Agent.Tests.Node;
 
