@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using BranchEni.Policy;
 
 namespace BranchEni.Agent.Branches;
 
@@ -24,8 +25,13 @@ internal sealed record BranchEntry
 
     public string? AssociationId { get; init; }
 
-    /// <summary>The ENI's security groups as EC2 has them (the pod's sg.aws.tigera.io labels follow these).</summary>
+    /// <summary>The groups decided for the pod when its VLAN was taken (what the ENI is created with), then the ENI's
+    /// groups as EC2 has them (the pod's sg.aws.tigera.io labels follow these).</summary>
     public IReadOnlyList<string> SecurityGroups { get; init; } = [];
+
+    /// <summary>The pod's metadata access, decided with its groups; null for an entry rebuilt from EC2 after a restart
+    /// (the record, when there is one, keeps what was decided).</summary>
+    public MetadataAccess? MetadataAccess { get; init; }
 
     /// <summary>Set when the pod is gone or finished: the ENI is released at this time.</summary>
     public DateTime? ReleaseAt { get; init; }

@@ -137,7 +137,9 @@ internal sealed class PodReconciler(
         {
             try
             {
-                entry = await provisioner.CompleteAsync(entry, entry.EniId is null ? cluster.Decide(pod, rules).GroupIds : [], ct).ConfigureAwait(false);
+                // The groups decided when the VLAN was taken; an entry rebuilt after a restart without its ENI decides again.
+                var groups = entry.EniId is not null ? [] : entry.SecurityGroups.Count > 0 ? entry.SecurityGroups : cluster.Decide(pod, rules).GroupIds;
+                entry = await provisioner.CompleteAsync(entry, groups, ct).ConfigureAwait(false);
             }
             catch when (table.Get(pod.Uid) is { EniId: null } unstarted)
             {
@@ -208,7 +210,12 @@ internal sealed class PodReconciler(
 
         _waitingForVlan.TryRemove(pod.Uid, out _);
         Seen(pod.Uid);
-        var entry = new BranchEntry { PodUid = pod.Uid, PodNamespace = pod.Namespace, PodName = pod.Name, VlanId = vlan.Value };
+        // One decision for the groups the ENI is created with, the event below and the record's metadata access.
+        var entry = new BranchEntry
+        {
+            PodUid = pod.Uid, PodNamespace = pod.Namespace, PodName = pod.Name, VlanId = vlan.Value, SecurityGroups = decision.GroupIds,
+            MetadataAccess = MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, decision.PlacedByAnnotation),
+        };
         table.Set(entry);
         await events.PodAsync(pod, "Normal", EventSink.SecurityGroupRequested,
             $"security groups [{string.Join(", ", decision.GroupIds)}] from {decision.Source}", ct).ConfigureAwait(false);
@@ -307,7 +314,7 @@ internal sealed class PodReconciler(
         // Decided once, when the record is first written (before the sandbox exists): the CNI plumbs it at ADD, so a
         // later label change must not make the record disagree with the pod's routes.
         var metadataAccess = existing is not null && existing.EniId == info.EniId && existing.MetadataAccess is { } decided ? decided
-            : MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.Decide(pod, rules).PlacedByAnnotation).ToString();
+            : (entry.MetadataAccess ?? MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.Decide(pod, rules).PlacedByAnnotation)).ToString();
         var record = new PodRecord
         {
             EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
