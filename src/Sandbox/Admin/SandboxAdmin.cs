@@ -50,6 +50,7 @@ public sealed class InstanceSnapshot
     public string Id { get; set; } = "";
     public string InstanceType { get; set; } = "";
     public string State { get; set; } = "";
+    public Dictionary<string, string> Tags { get; set; } = [];
 }
 
 public sealed class Ec2Snapshot
@@ -166,6 +167,7 @@ public sealed partial class SandboxAdmin
                     Id = i.Id,
                     InstanceType = i.InstanceType,
                     State = i.StateName,
+                    Tags = new Dictionary<string, string>(i.Tags, StringComparer.Ordinal),
                 }).ToList(),
                 Routes = _state.Routes.Select(r => new RouteSnapshot { DestinationCidrBlock = r.DestinationCidrBlock, InstanceId = r.InstanceId }).ToList(),
                 NetworkInterfaces = _state.NetworkInterfaces.Select(e => new EniSnapshot
