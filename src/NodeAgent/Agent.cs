@@ -78,7 +78,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         if (!options.EnablePodEni)
         {
             log.Information("ENABLE_POD_ENI is not true: no trunk, no branch ENIs; the CNI delegates every pod no policy selects");
-            var decisionsOnly = new ClusterView(clients.Kube, options.NodeName!, options.WatchIdleTimeout, log);
+            var decisionsOnly = new ClusterView(clients.Kube, options.NodeName!, options.WatchIdleTimeout, log, options.ServiceAccountWatchGrace);
             Cluster = decisionsOnly;
             KeepDecisionsWithoutBranches(decisionsOnly, "ENABLE_POD_ENI is not true");
             var watching = decisionsOnly.RunAsync(stop);
@@ -94,7 +94,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             identity.InstanceId, identity.InstanceType, identity.Region, identity.SubnetId, identity.VpcId);
         var limits = InstanceLimits.Load(options.InstanceLimitsFile);
         var limit = limits.Find(identity.InstanceType);
-        var cluster = new ClusterView(clients.Kube, options.NodeName!, options.WatchIdleTimeout, log);
+        var cluster = new ClusterView(clients.Kube, options.NodeName!, options.WatchIdleTimeout, log, options.ServiceAccountWatchGrace);
         Cluster = cluster;
         if (limit is not { SupportsTrunking: true })
         {
@@ -193,7 +193,16 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         }
 
         cluster.PolicyInformer.Changed += (o, n) => Rematch(o, n);
-        cluster.ServiceAccounts.Changed += (o, n) => Rematch(o, n);
+
+        // A namespace's accounts synced (its deferred pods can now be decided) or one changed: its pods, as above.
+        cluster.ServiceAccounts.Changed += ns =>
+        {
+            reconciler.RetryWaiting();
+            foreach (var pod in cluster.AllPods.Where(p => p.Namespace == ns && p.Phase is null or "Pending" && Table!.Get(p.Uid) is null))
+            {
+                queue.Enqueue(pod.Uid);
+            }
+        };
         cluster.PolicyInformer.Bad += (key, problem, _) =>
         {
             ReportBadPolicy(key, problem, stop);
@@ -229,9 +238,19 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
     {
         void Decide(PodView pod)
         {
-            if (!pod.HostNetwork && !pod.Finished)
+            if (pod.HostNetwork || pod.Finished)
             {
-                Decisions.RecordWithoutBranches(pod, cluster.Decide(pod, Rules), why);
+                return;
+            }
+
+            // Undecidable until its namespace's service accounts sync: no record, so the CNI never delegates it meanwhile.
+            if (cluster.Decide(pod, Rules) is { } decision)
+            {
+                Decisions.RecordWithoutBranches(pod, decision, why);
+            }
+            else
+            {
+                Decisions.Forget(pod.Uid);
             }
         }
 
@@ -256,7 +275,13 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             }
         };
         cluster.PolicyInformer.Changed += (_, _) => All();
-        cluster.ServiceAccounts.Changed += (_, _) => All();
+        cluster.ServiceAccounts.Changed += ns =>
+        {
+            foreach (var pod in cluster.AllPods.Where(p => p.Namespace == ns))
+            {
+                Decide(pod);
+            }
+        };
         _ = cluster.WhenSynced.ContinueWith(_ =>
         {
             All();

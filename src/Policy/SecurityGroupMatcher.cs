@@ -57,5 +57,12 @@ public static class SecurityGroupMatcher
     /// <summary>Whether matching a pod of <paramref name="ns"/> needs its service account's labels (a reader that has
     /// no informer fetches the account only then).</summary>
     public static bool NeedsServiceAccount(string ns, IEnumerable<SecurityGroupPolicy> policies) =>
-        policies.Any(p => p.Namespace == ns && p.IgnoredBecause is null && p.ServiceAccountSelector is not null);
+        policies.Any(p => p.Namespace == ns && SelectsByServiceAccount(p));
+
+    /// <summary>The namespaces whose pods need their service account's labels to be matched (the agent watches
+    /// service accounts only there).</summary>
+    public static HashSet<string> NamespacesSelectingByServiceAccount(IEnumerable<SecurityGroupPolicy> policies) =>
+        policies.Where(SelectsByServiceAccount).Select(p => p.Namespace).ToHashSet(StringComparer.Ordinal);
+
+    private static bool SelectsByServiceAccount(SecurityGroupPolicy p) => p.IgnoredBecause is null && p.ServiceAccountSelector is not null;
 }

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using BranchEni.Packaging.Tests.Support;
 using BranchEni.Sandbox.Hosting;
+using BranchEni.Testing;
 using BranchEni.Sandbox.Seed;
 
 namespace BranchEni.Packaging.Tests;

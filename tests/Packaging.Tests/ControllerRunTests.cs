@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using BranchEni.Packaging.Tests.Support;
 using BranchEni.Sandbox.Hosting;
+using BranchEni.Testing;
 
 namespace BranchEni.Packaging.Tests;
 

@@ -12,35 +12,6 @@ using Serilog;
 
 namespace BranchEni.Agent.Branches;
 
-/// <summary>What the reconciler reads about the cluster (the informers' caches).</summary>
-internal interface IClusterView
-{
-    PodView? Pod(string uid);
-
-    IEnumerable<SecurityGroupPolicy> Policies { get; }
-
-    ServiceAccountView? ServiceAccount(string ns, string name);
-}
-
-/// <summary>The operator's settings that the pod rule takes (ENABLE_SG_ANNOTATION, SG_ANNOTATION_NAMESPACES,
-/// DEFAULT_POD_METADATA_ACCESS).</summary>
-internal sealed record PodRules(SecurityGroupAnnotationSettings SgAnnotation, MetadataAccess? DefaultMetadataAccess)
-{
-    public static readonly PodRules Default = new(SecurityGroupAnnotationSettings.Disabled, null);
-}
-
-internal static class ClusterViewExtensions
-{
-    /// <summary>Whether the pod must have a branch ENI and with which groups (src/Policy: one rule for agent, CNI and
-    /// webhook).</summary>
-    public static BranchDecision Decide(this IClusterView cluster, PodView pod, PodRules rules)
-    {
-        var sa = cluster.ServiceAccount(pod.Namespace, pod.ServiceAccount);
-        return BranchDecision.For(new PolicyPod(pod.Namespace, pod.Labels, pod.ServiceAccount, sa?.Labels, pod.SecurityGroupsAnnotation),
-            pod.RequestsPodEni, cluster.Policies, rules.SgAnnotation);
-    }
-}
-
 /// <summary>
 /// Brings one pod (by UID) to where it should be: a live pod selected by a SecurityGroupPolicy (or asking for
 /// vpc.amazonaws.com/pod-eni) gets a VLAN, a branch ENI, its record and its annotation; a pod that is gone or finished
@@ -117,8 +88,13 @@ internal sealed class PodReconciler(
         var entry = table.Get(pod.Uid);
         if (entry is null)
         {
-            var decision = RecordDecision(pod);
-            entry = await StartAsync(pod, decision!, ct).ConfigureAwait(false);
+            if (RecordDecision(pod) is not { } decision)
+            {
+                // Deferred: its namespace's service accounts are not synced; their sync requeues it.
+                return;
+            }
+
+            entry = await StartAsync(pod, decision, ct).ConfigureAwait(false);
             if (entry is null)
             {
                 // No branch, so no groups: a sg.aws.tigera.io label here was not the agent's (the webhook is the first
@@ -138,7 +114,7 @@ internal sealed class PodReconciler(
             try
             {
                 // The groups decided when the VLAN was taken; an entry rebuilt after a restart without its ENI decides again.
-                var groups = entry.EniId is not null ? [] : entry.SecurityGroups.Count > 0 ? entry.SecurityGroups : cluster.Decide(pod, rules).GroupIds;
+                var groups = entry.EniId is not null ? [] : entry.SecurityGroups.Count > 0 ? entry.SecurityGroups : cluster.DecideNow(pod, rules).GroupIds;
                 entry = await provisioner.CompleteAsync(entry, groups, ct).ConfigureAwait(false);
             }
             catch when (table.Get(pod.Uid) is { EniId: null } unstarted)
@@ -154,7 +130,8 @@ internal sealed class PodReconciler(
     }
 
     /// <summary>Writes the CNI's decision record for a live pod that has no branch yet (a pod with one keeps it:
-    /// running pods are not changed) and returns the decision; null when there is nothing to decide.</summary>
+    /// running pods are not changed) and returns the decision; null when there is nothing to decide, or nothing can be
+    /// decided yet (its record is then removed: the CNI waits or asks the API, it never delegates on a stale "no").</summary>
     public BranchDecision? RecordDecision(PodView pod)
     {
         if (pod.HostNetwork || pod.Finished || table.Get(pod.Uid) is not null)
@@ -162,7 +139,12 @@ internal sealed class PodReconciler(
             return null;
         }
 
-        var decision = cluster.Decide(pod, rules);
+        if (cluster.Decide(pod, rules) is not { } decision)
+        {
+            decisions.Forget(pod.Uid);
+            return null;
+        }
+
         if (decision.AnnotationProblem is null && _refused.TryGetValue(pod.Uid, out var why))
         {
             // Never delegated: the pod asked for groups it cannot have, so it gets no network rather than the node's.
@@ -314,7 +296,7 @@ internal sealed class PodReconciler(
         // Decided once, when the record is first written (before the sandbox exists): the CNI plumbs it at ADD, so a
         // later label change must not make the record disagree with the pod's routes.
         var metadataAccess = existing is not null && existing.EniId == info.EniId && existing.MetadataAccess is { } decided ? decided
-            : (entry.MetadataAccess ?? MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.Decide(pod, rules).PlacedByAnnotation)).ToString();
+            : (entry.MetadataAccess ?? MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.DecideNow(pod, rules).PlacedByAnnotation)).ToString();
         var record = new PodRecord
         {
             EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,

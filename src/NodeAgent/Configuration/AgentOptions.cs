@@ -99,6 +99,10 @@ internal sealed record AgentOptions
     /// <summary>How often leaked ENIs are looked for (an ENI must be seen available on two passes).</summary>
     internal TimeSpan GcInterval { get; init; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>How long a namespace's service-account watch outlives the last pod or policy that needed it, so a
+    /// flapping pod or policy does not relist it each time.</summary>
+    internal TimeSpan ServiceAccountWatchGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>A watch that has delivered nothing (not even a bookmark) for this long is restarted.</summary>
     internal TimeSpan WatchIdleTimeout { get; init; } = TimeSpan.FromMinutes(5);
 

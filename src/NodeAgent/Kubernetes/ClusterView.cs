@@ -6,13 +6,14 @@ using Serilog;
 
 namespace BranchEni.Agent.Kubernetes;
 
-/// <summary>The informers the agent runs (this node's pods, SecurityGroupPolicies, service accounts, this node) and
-/// the lookups the reconciler needs, pods by UID.</summary>
+/// <summary>The informers the agent runs (this node's pods, SecurityGroupPolicies, this node, and the service accounts
+/// of the namespaces whose policies select by them and where this node has pods) and the lookups the reconciler needs,
+/// pods by UID.</summary>
 internal sealed class ClusterView : IClusterView
 {
     private readonly ConcurrentDictionary<string, PodView> _podsByUid = new(StringComparer.Ordinal);
 
-    public ClusterView(KubeApi kube, string nodeName, TimeSpan idleTimeout, ILogger log)
+    public ClusterView(KubeApi kube, string nodeName, TimeSpan idleTimeout, ILogger log, TimeSpan? serviceAccountGrace = null)
     {
         var api = kube.Connection;
         var node = Uri.EscapeDataString(nodeName);
@@ -20,7 +21,7 @@ internal sealed class ClusterView : IClusterView
         PolicyInformer = new Informer<SecurityGroupPolicy>(api,
             new("securitygrouppolicies", $"/apis/{SecurityGroupPolicy.Group}/{SecurityGroupPolicy.Version}/{SecurityGroupPolicy.Plural}", "", SecurityGroupPolicy.Parse), log)
         { IdleTimeout = idleTimeout };
-        ServiceAccounts = new Informer<ServiceAccountView>(api, new("serviceaccounts", "/api/v1/serviceaccounts", "", ServiceAccountView.Parse), log) { IdleTimeout = idleTimeout };
+        ServiceAccounts = new ServiceAccountWatches(api, NamespacesNeedingServiceAccounts, idleTimeout, serviceAccountGrace ?? TimeSpan.FromSeconds(30), log);
         Node = new Informer<NodeView>(api, new("nodes", "/api/v1/nodes", $"fieldSelector=metadata.name%3D{node}", NodeView.Parse), log) { IdleTimeout = idleTimeout };
         Pods.Changed += (old, current) =>
         {
@@ -33,14 +34,18 @@ internal sealed class ClusterView : IClusterView
             {
                 _podsByUid[current.Uid] = current;
             }
+
+            // Registered before the agent's handlers, so a pod's namespace watch exists before the pod is decided.
+            ServiceAccounts.Update();
         };
+        PolicyInformer.Changed += (_, _) => ServiceAccounts.Update();
     }
 
     public Informer<PodView> Pods { get; }
 
     public Informer<SecurityGroupPolicy> PolicyInformer { get; }
 
-    public Informer<ServiceAccountView> ServiceAccounts { get; }
+    public ServiceAccountWatches ServiceAccounts { get; }
 
     public Informer<NodeView> Node { get; }
 
@@ -50,12 +55,28 @@ internal sealed class ClusterView : IClusterView
 
     public IEnumerable<PodView> AllPods => _podsByUid.Values;
 
-    public ServiceAccountView? ServiceAccount(string ns, string name) => ServiceAccounts.Get($"{ns}/{name}");
+    public bool TryServiceAccount(string ns, string name, out ServiceAccountView? account) => ServiceAccounts.TryGet(ns, name, out account);
 
-    public bool Synced => Pods.IsSynced && PolicyInformer.IsSynced && ServiceAccounts.IsSynced && Node.IsSynced;
+    /// <summary>Pods, policies and the node. A namespace's service accounts still syncing do not hold the agent back:
+    /// only that namespace's pods wait (their decision is deferred, never "no branch").</summary>
+    public bool Synced => Pods.IsSynced && PolicyInformer.IsSynced && Node.IsSynced;
 
-    public Task WhenSynced => Task.WhenAll(Pods.Synced, PolicyInformer.Synced, ServiceAccounts.Synced, Node.Synced);
+    public Task WhenSynced => Task.WhenAll(Pods.Synced, PolicyInformer.Synced, Node.Synced);
 
     public Task RunAsync(CancellationToken ct) =>
         Task.WhenAll(Pods.RunAsync(ct), PolicyInformer.RunAsync(ct), ServiceAccounts.RunAsync(ct), Node.RunAsync(ct));
+
+    /// <summary>Namespaces where a valid policy selects by service account and this node has a pod that may need a
+    /// decision (not finished, not on the host's network).</summary>
+    private IReadOnlySet<string> NamespacesNeedingServiceAccounts()
+    {
+        var selecting = SecurityGroupMatcher.NamespacesSelectingByServiceAccount(PolicyInformer.Items);
+        if (selecting.Count == 0)
+        {
+            return selecting;
+        }
+
+        return _podsByUid.Values.Where(p => !p.Finished && !p.HostNetwork && selecting.Contains(p.Namespace))
+            .Select(p => p.Namespace).ToHashSet(StringComparer.Ordinal);
+    }
 }

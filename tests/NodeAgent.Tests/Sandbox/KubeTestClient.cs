@@ -74,6 +74,12 @@ internal sealed class KubeTestClient(Uri server) : IDisposable
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns, ["labels"] = Labels(labels) },
         });
 
+    public Task DeleteSgpAsync(string ns, string name) =>
+        SendAsync(HttpMethod.Delete, string.Format(System.Globalization.CultureInfo.InvariantCulture, SgpPath, ns) + "/" + name, null);
+
+    public Task<JsonObject> PatchServiceAccountAsync(string ns, string name, string mergePatch) =>
+        SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/serviceaccounts/{name}", JsonNode.Parse(mergePatch), "application/merge-patch+json");
+
     public Task<JsonObject> GetPodAsync(string ns, string name) => SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods/{name}", null);
 
     public Task<JsonObject> ListPodsAsync(string ns) => SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods", null);

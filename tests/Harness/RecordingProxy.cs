@@ -7,14 +7,15 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace BranchEni.Packaging.Tests.Support;
+namespace BranchEni.Testing;
 
 /// <summary>
 /// A loopback reverse proxy in front of the sandbox's API server that records every request the agent sends
 /// (method, path and query) and streams answers through unchanged, watches included. Only the agent's kubeconfig
-/// points here, so the record is exactly the agent's traffic, which is what its RBAC must allow.
+/// points here, so the record is exactly the agent's traffic, which is what its RBAC must allow. Requests matching
+/// <see cref="Hold"/> wait until <see cref="Release"/> (an API server slow to answer one list, say).
 /// </summary>
-internal sealed class RecordingProxy : IAsyncDisposable
+public sealed class RecordingProxy : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly HttpClient _upstream;
@@ -30,6 +31,18 @@ internal sealed class RecordingProxy : IAsyncDisposable
     public ConcurrentQueue<(string Method, string PathAndQuery)> Requests { get; } = new();
 
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>Requests (path and query) for which this is true are recorded, then wait for <see cref="Release"/>.</summary>
+    public Func<string, bool> Hold { get; set; } = _ => false;
+
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets held requests through (and every later one: <see cref="Hold"/> no longer applies).</summary>
+    public void Release()
+    {
+        Hold = _ => false;
+        _released.TrySetResult();
+    }
 
     public static async Task<RecordingProxy> StartAsync(Uri target)
     {
@@ -49,6 +62,11 @@ internal sealed class RecordingProxy : IAsyncDisposable
     {
         var pathAndQuery = context.Request.Path.Value + context.Request.QueryString.Value;
         Requests.Enqueue((context.Request.Method, pathAndQuery));
+        if (Hold(pathAndQuery))
+        {
+            await _released.Task.WaitAsync(context.RequestAborted);
+        }
+
         using var request = new HttpRequestMessage(new HttpMethod(context.Request.Method), new Uri(_target, pathAndQuery));
         if (context.Request.ContentLength is > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
