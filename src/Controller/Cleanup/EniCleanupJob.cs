@@ -81,13 +81,14 @@ internal sealed class EniCleanupJob(
         {
             await PassAsync(pass.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (pass.IsCancellationRequested)
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            if (!ct.IsCancellationRequested)
-            {
-                log.Information("ENI cleanup pass stopped: this replica no longer holds the Lease");
-                Forget();
-            }
+            // Stopping.
+        }
+        catch (OperationCanceledException) when (pass.IsCancellationRequested || !isLeader())
+        {
+            log.Information("ENI cleanup pass stopped: this replica no longer holds the Lease");
+            Forget();
         }
         catch (Exception e)
         {
