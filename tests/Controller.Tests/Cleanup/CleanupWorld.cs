@@ -57,8 +57,11 @@ public sealed class CleanupWorld : IAsyncLifetime
         };
 
     /// <summary>An ENI shaped as the agents make them: a branch (or trunk) with the contract's tags; null values are left out.</summary>
-    public async Task<string> CreateEniAsync(string kind, string? cluster, string? instance, string? podUid = null, string? owner = EniTags.OwnerValue,
-        string clusterValue = "owned")
+    public Task<string> CreateEniAsync(string kind, string? cluster, string? instance, string? podUid = null, string? owner = EniTags.OwnerValue,
+        string clusterValue = "owned") => CreateEniAsync(Ec2, kind, cluster, instance, podUid, owner, clusterValue);
+
+    public static async Task<string> CreateEniAsync(AmazonEC2Client ec2, string kind, string? cluster, string? instance, string? podUid = null,
+        string? owner = EniTags.OwnerValue, string clusterValue = "owned")
     {
         var tags = new List<Tag>();
         void Add(string key, string? value)
@@ -90,7 +93,7 @@ public sealed class CleanupWorld : IAsyncLifetime
             request.TagSpecifications = [new TagSpecification { ResourceType = ResourceType.NetworkInterface, Tags = tags }];
         }
 
-        return (await Ec2.CreateNetworkInterfaceAsync(request)).NetworkInterface.NetworkInterfaceId;
+        return (await ec2.CreateNetworkInterfaceAsync(request)).NetworkInterface.NetworkInterfaceId;
     }
 
     public bool Exists(string eniId) => Sandbox.Admin.Snapshot().NetworkInterfaces.Any(e => e.Id == eniId);
