@@ -110,9 +110,11 @@ internal sealed class EniCleanupJob(
         var ec2 = _ec2 ??= connectEc2();
         var enis = await ec2.OurAvailableEnisAsync(clusterName, ct).ConfigureAwait(false);
 
-        // Pods are read after the ENIs: a branch is created for a pod that exists, so its pod is in this later snapshot.
         var instances = await ec2.InstanceStatesAsync(
             enis.Select(e => e.Tag(Aws.EniTags.InstanceId)).OfType<string>().Where(i => i.Length > 0).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+
+        // Pods are read after the ENIs: a branch is created for a pod that exists, so its pod is in this later snapshot
+        // (a watch event still in flight is covered by the cooldown: the pod must be missing on every pass).
         var pods = podUids();
         var garbage = enis.Select(e => GarbageRules.Judge(e, clusterName, i => InstanceGone(instances, i), uid => pods?.Contains(uid))).OfType<Garbage>().ToList();
 
