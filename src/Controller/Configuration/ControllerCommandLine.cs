@@ -35,9 +35,11 @@ internal static class ControllerCommandLine
             Arity = ArgumentArity.ZeroOrOne,
         };
         var sgNamespaces = new Option<string>("--sg-annotation-namespaces") { Description = "Comma-separated namespaces where it counts; empty: all. Env: SG_ANNOTATION_NAMESPACES." };
+        var cleanup = CleanupOptions.Create();
         var command = new Command("run", "Serve the admission webhooks and take part in leader election.")
         {
             kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel, sgAnnotation, sgNamespaces, sgInterval, ec2Endpoint, region,
+            cleanup.ClusterName, cleanup.Enable, cleanup.Interval, cleanup.Cooldown,
         };
         command.SetAction((parse, token) =>
         {
@@ -64,7 +66,12 @@ internal static class ControllerCommandLine
                 return Task.FromResult(2);
             }
 
-            var options = new ControllerOptions
+            if (cleanup.Read(parse, env, defaults) is not { } cleanupOptions)
+            {
+                return Task.FromResult(2);
+            }
+
+            var options = cleanupOptions with
             {
                 Kubeconfig = parse.GetValue(kubeconfig) ?? NonEmpty(env("KUBECONFIG")),
                 WebhookAddress = parse.GetValue(address) ?? defaults.WebhookAddress,
@@ -98,10 +105,10 @@ internal static class ControllerCommandLine
         return root;
     }
 
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    internal static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>The agent's spelling of booleans (true/1/yes, false/0/no); unset is false.</summary>
-    private static bool TryParseBool(string? text, out bool value)
+    internal static bool TryParseBool(string? text, out bool value)
     {
         value = false;
         switch (text?.Trim().ToLowerInvariant())
