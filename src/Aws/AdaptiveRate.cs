@@ -83,9 +83,9 @@ public sealed record AdaptiveSettings
     public double DecreaseFactor { get; init; } = 0.5;
 
     /// <summary>Fraction of the ceiling added per second of success.</summary>
-    public double IncreaseFraction { get; init; } = 1.0 / 20;
+    public double IncreaseFraction { get; init; } = 1.0 / 10;
 
-    public TimeSpan CutWindow { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan CutWindow { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Each bucket wait is stretched by up to this fraction (see <see cref="TokenBucket"/>).</summary>
     public double WaitJitter { get; init; } = 0.25;
