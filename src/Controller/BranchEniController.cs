@@ -151,13 +151,8 @@ internal sealed class BranchEniController
     /// EC2 (so a cluster without annotated policies and without cleanup needs no AWS credentials for the controller).</summary>
     private (IAmazonEC2, Ec2CallPolicy) ConnectEc2()
     {
-        var limits = new Ec2CallLimits
+        var limits = _options.Ec2Limits() with
         {
-            Buckets = new Dictionary<string, (double, int)>(StringComparer.Ordinal)
-            {
-                [Ec2CallLimits.DescribeBucket] = _options.Ec2DescribeBudget,
-                ["DeleteNetworkInterface"] = _options.Ec2DeleteBudget,
-            },
             // A poll that cannot get through soon is better retried at the next interval than queued behind backoffs.
             MaxAttempts = 3,
         };
