@@ -12,7 +12,8 @@ namespace BranchEni.Sandbox;
 internal static class Program
 {
     private const string Usage =
-        "usage: branch-eni-sandbox --state-dir DIR [--seed FILE] [--fabric-router NETNS_PATH --fabric-node INSTANCE_ID]\n"
+        "usage: branch-eni-sandbox --state-dir DIR [--seed FILE | --nodes N [--instance-type T]] [--fabric-router NETNS_PATH --fabric-node INSTANCE_ID]\n"
+        + "  --nodes: a cluster of N instances (node-1..node-N, default type m5.4xlarge) instead of the one-node default seed\n"
         + "  --fabric-*: also play the VPC's network (root only): this namespace is the node, NETNS_PATH the VPC router";
 
     private static async Task<int> Main(string[] args)
@@ -21,6 +22,8 @@ internal static class Program
         string? seedFile = null;
         string? fabricRouter = null;
         string? fabricNode = null;
+        string? nodes = null;
+        string? instanceType = null;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -30,6 +33,12 @@ internal static class Program
                     break;
                 case "--seed" when i + 1 < args.Length:
                     seedFile = args[++i];
+                    break;
+                case "--nodes" when i + 1 < args.Length:
+                    nodes = args[++i];
+                    break;
+                case "--instance-type" when i + 1 < args.Length:
+                    instanceType = args[++i];
                     break;
                 case "--fabric-router" when i + 1 < args.Length:
                     fabricRouter = args[++i];
@@ -52,10 +61,18 @@ internal static class Program
             return 2;
         }
 
+        if (ClusterError(nodes, instanceType, seedFile) is { } error)
+        {
+            Console.Error.WriteLine($"branch-eni-sandbox: {error}\n{Usage}");
+            return 2;
+        }
+
         SandboxSeed seed;
         try
         {
-            seed = seedFile is null ? DefaultSeed.Create() : LoadSeed(seedFile);
+            seed = nodes is not null
+                ? ClusterSeed.Create(int.Parse(nodes, System.Globalization.CultureInfo.InvariantCulture), instanceType ?? "m5.4xlarge")
+                : seedFile is null ? DefaultSeed.Create() : LoadSeed(seedFile);
         }
         catch (Exception e) when (e is IOException or JsonException or ArgumentException or UnauthorizedAccessException)
         {
@@ -97,6 +114,28 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>Why --nodes/--instance-type cannot be used as given, or null when they can.</summary>
+    private static string? ClusterError(string? nodes, string? instanceType, string? seedFile)
+    {
+        if (nodes is null)
+        {
+            return instanceType is null ? null : "--instance-type goes with --nodes";
+        }
+
+        if (seedFile is not null)
+        {
+            return "--nodes and --seed exclude each other (a seed file lists its own instances)";
+        }
+
+        if (!int.TryParse(nodes, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n)
+            || n is < 1 or > ClusterSeed.MaxNodes)
+        {
+            return $"--nodes '{nodes}' must be a whole number from 1 to {ClusterSeed.MaxNodes}";
+        }
+
+        return instanceType is { } t && string.IsNullOrWhiteSpace(t) ? "--instance-type must name an instance type" : null;
     }
 
     private static SandboxSeed LoadSeed(string path) =>

@@ -35,15 +35,32 @@ internal sealed class AdminService(SandboxAdmin admin)
                 "/kubernetes/compact" when HttpMethods.IsPost(method) => Apply(context, admin.CompactKubernetesHistory),
                 "/ec2/instances" when HttpMethods.IsPost(method) =>
                     ReadThen(context, AdminJsonContext.Default.InstanceSeed, i => admin.AddInstance(i, context.Request.Query["nodeName"].ToString() is { Length: > 0 } n ? n : null)),
+                _ when HttpMethods.IsPost(method) && TerminateTarget(path) is { } id =>
+                    Write(context, 200, admin.TerminateInstance(id), AdminJsonContext.Default.TerminationReport),
                 "/imds/instance" when HttpMethods.IsPut(method) =>
                     ReadThen(context, AdminJsonContext.Default.ImdsTarget, t => admin.ImdsInstanceId = t.InstanceId),
                 _ => Write(context, 404, new AdminMessage { Error = $"no admin operation {method} {path}" }, AdminJsonContext.Default.AdminMessage),
             }).ConfigureAwait(false);
         }
+        catch (KeyNotFoundException e)
+        {
+            await Write(context, 404, new AdminMessage { Error = e.Message }, AdminJsonContext.Default.AdminMessage).ConfigureAwait(false);
+        }
         catch (Exception e) when (e is ArgumentException or JsonException or FormatException or InvalidOperationException)
         {
             await Write(context, 400, new AdminMessage { Error = e.Message }, AdminJsonContext.Default.AdminMessage).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The instance id of <c>/ec2/instances/{id}/terminate</c>, or null for any other path.</summary>
+    private static string? TerminateTarget(string path)
+    {
+        const string prefix = "/ec2/instances/", suffix = "/terminate";
+        return path.StartsWith(prefix, StringComparison.Ordinal) && path.EndsWith(suffix, StringComparison.Ordinal)
+            && path.Length > prefix.Length + suffix.Length
+            && path[prefix.Length..^suffix.Length] is var id && !id.Contains('/', StringComparison.Ordinal)
+            ? Uri.UnescapeDataString(id)
+            : null;
     }
 
     private static Task GetOrPut<T>(HttpContext context, Func<T> get, Action<T> set, JsonTypeInfo<T> type)
@@ -109,5 +126,6 @@ internal sealed class ImdsTarget
 [JsonSerializable(typeof(ThrottleBurst))]
 [JsonSerializable(typeof(InstanceSeed))]
 [JsonSerializable(typeof(Ec2Snapshot))]
+[JsonSerializable(typeof(TerminationReport))]
 [JsonSerializable(typeof(Dictionary<string, Ec2CallCount>))]
 internal sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -44,8 +44,18 @@ public sealed class RouteSnapshot
     public string InstanceId { get; set; } = "";
 }
 
+/// <summary>An instance and its state (running, or terminated while EC2 still answers for it).</summary>
+public sealed class InstanceSnapshot
+{
+    public string Id { get; set; } = "";
+    public string InstanceType { get; set; } = "";
+    public string State { get; set; } = "";
+    public Dictionary<string, string> Tags { get; set; } = [];
+}
+
 public sealed class Ec2Snapshot
 {
+    public List<InstanceSnapshot> Instances { get; set; } = [];
     public string VpcCidrBlock { get; set; } = "";
     public Dictionary<string, string> SubnetCidrBlocks { get; set; } = [];
     public List<EniSnapshot> NetworkInterfaces { get; set; } = [];
@@ -58,7 +68,7 @@ public sealed class Ec2Snapshot
 /// The sandbox's control surface, in process. The admin HTTP endpoint exposes exactly these operations as JSON,
 /// so a test may use either.
 /// </summary>
-public sealed class SandboxAdmin
+public sealed partial class SandboxAdmin
 {
     private readonly Ec2State _state;
     private readonly Ec2Service _ec2;
@@ -113,29 +123,6 @@ public sealed class SandboxAdmin
 
     public IReadOnlyDictionary<string, Ec2CallCount> CallCounts => _ec2.Counts;
 
-    /// <summary>
-    /// Launches another instance (its primary ENI included) into the running sandbox and, when a node name is
-    /// given, registers the matching Kubernetes Node (labels, providerID, InternalIP) as a joining kubelet would.
-    /// </summary>
-    public string AddInstance(InstanceSeed instance, string? nodeName = null)
-    {
-        string zone, ip;
-        lock (_state.Gate)
-        {
-            var added = _state.AddInstance(instance);
-            zone = added.AvailabilityZone;
-            ip = _state.Eni(added.PrimaryEniId).PrivateIp.ToString();
-        }
-
-        if (nodeName is not null)
-        {
-            _kubernetes.Create(Kubernetes.ResourceTypes.Nodes, null,
-                Kubernetes.SeedObjects.Node(nodeName, instance.Id, instance.InstanceType, zone, ip, _state.Region));
-        }
-
-        return instance.Id;
-    }
-
     /// <summary>The instance IMDS describes (one IMDS per sandbox; switch it to test another node's agent).</summary>
     public string? ImdsInstanceId
     {
@@ -151,9 +138,9 @@ public sealed class SandboxAdmin
         {
             lock (_state.Gate)
             {
-                _state.ImdsInstanceId = value is null || _state.Instances.Any(i => i.Id == value)
+                _state.ImdsInstanceId = value is null || _state.Instances.Any(i => i.Id == value && i.Running)
                     ? value
-                    : throw new ArgumentException($"instance '{value}' does not exist");
+                    : throw new ArgumentException($"instance '{value}' does not exist or is terminated");
             }
         }
     }
@@ -174,6 +161,13 @@ public sealed class SandboxAdmin
                     {
                         Protocol = r.Protocol, FromPort = r.FromPort, ToPort = r.ToPort, Cidrs = [.. r.Cidrs], SourceGroupIds = [.. r.SourceGroupIds],
                     }).ToList(),
+                }).ToList(),
+                Instances = _state.Instances.Where(_state.Visible).OrderBy(i => i.Id, StringComparer.Ordinal).Select(i => new InstanceSnapshot
+                {
+                    Id = i.Id,
+                    InstanceType = i.InstanceType,
+                    State = i.StateName,
+                    Tags = new Dictionary<string, string>(i.Tags, StringComparer.Ordinal),
                 }).ToList(),
                 Routes = _state.Routes.Select(r => new RouteSnapshot { DestinationCidrBlock = r.DestinationCidrBlock, InstanceId = r.InstanceId }).ToList(),
                 NetworkInterfaces = _state.NetworkInterfaces.Select(e => new EniSnapshot

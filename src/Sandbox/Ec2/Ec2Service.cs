@@ -17,6 +17,12 @@ public sealed class Ec2CallCount
     public long Throttled { get; set; }
     public long Faulted { get; set; }
     public long Failed { get; set; }
+
+    /// <summary>
+    /// Failed answers by EC2 error code (throttling and injected faults included), e.g. how many
+    /// DeleteNetworkInterface calls answered InvalidNetworkInterfaceID.NotFound: a delete of something already gone.
+    /// </summary>
+    public Dictionary<string, long> Errors { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -45,6 +51,7 @@ internal sealed class Ec2Service(Ec2State state, Ec2Throttle throttle, ILogger<E
                     Throttled = kv.Value.Throttled,
                     Faulted = kv.Value.Faulted,
                     Failed = kv.Value.Failed,
+                    Errors = new Dictionary<string, long>(kv.Value.Errors, StringComparer.Ordinal),
                 }, StringComparer.Ordinal);
             }
         }
@@ -63,7 +70,11 @@ internal sealed class Ec2Service(Ec2State state, Ec2Throttle throttle, ILogger<E
         }
         catch (Ec2Exception e)
         {
-            Count(action ?? "(none)", c => c.Failed++);
+            Count(action ?? "(none)", c =>
+            {
+                c.Failed++;
+                c.Errors[e.Code] = c.Errors.GetValueOrDefault(e.Code) + 1;
+            });
             await WriteAsync(context, e.HttpStatus, Ec2Xml.Error(e.Code, e.Message, requestId)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)

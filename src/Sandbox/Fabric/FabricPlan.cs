@@ -4,8 +4,12 @@ using BranchEni.Sandbox.Admin;
 
 namespace BranchEni.Sandbox.Fabric;
 
-/// <summary>An ENI of the node instance, seen from inside the node as a NIC (device index 0 is the primary).</summary>
-internal sealed record NodeNic(string EniId, string Mac, int DeviceIndex, bool IsTrunk, IPAddress Ip, int SubnetPrefix, IPAddress Gateway)
+/// <summary>
+/// An ENI of a node instance, seen from inside the node as a NIC (device index 0 is the primary). <paramref name="Netns"/>
+/// is the node's namespace under /run/netns, or null for the namespace the fabric runs in (the node it was started for).
+/// </summary>
+internal sealed record NodeNic(string EniId, string Mac, int DeviceIndex, bool IsTrunk, IPAddress Ip, int SubnetPrefix, IPAddress Gateway,
+    string? Netns = null)
 {
     /// <summary>Nitro names: device index 0 is ens5, 1 is ens6, ...</summary>
     public string NodeName => "ens" + (5 + DeviceIndex).ToString(CultureInfo.InvariantCulture);
@@ -30,8 +34,9 @@ internal sealed record InstanceRouteEntry(IPNetwork Destination, IPAddress NextH
 
 /// <summary>
 /// What the VPC's plumbing should look like for one EC2 snapshot: pure data, so the plan is testable without a
-/// kernel. Only the node instance's ENIs, its trunk's associations and stand-alone ENIs tagged
-/// <see cref="NetnsTag"/> are plumbed; everything else exists in EC2 only.
+/// kernel. Only node instances' ENIs (the fabric's own node, and each running instance tagged <see cref="NetnsTag"/>
+/// in that namespace), their trunks' associations and stand-alone ENIs tagged <see cref="NetnsTag"/> are plumbed;
+/// everything else exists in EC2 only.
 /// </summary>
 internal sealed record FabricPlan(
     IReadOnlyList<NodeNic> NodeNics,
@@ -40,7 +45,10 @@ internal sealed record FabricPlan(
     IReadOnlyList<InstanceRouteEntry> Routes,
     string Ruleset)
 {
-    /// <summary>The tag that puts a stand-alone ENI's host into a network namespace (by name under /run/netns).</summary>
+    /// <summary>
+    /// The tag that puts a stand-alone ENI's host, or an instance's NICs, into a network namespace (by name under
+    /// /run/netns).
+    /// </summary>
     public const string NetnsTag = "fabric:netns";
 
     /// <summary>Eight hex digits of an id: router-side names must fit IFNAMSIZ (15).</summary>
@@ -49,11 +57,12 @@ internal sealed record FabricPlan(
     public static FabricPlan Of(Ec2Snapshot snapshot, string nodeInstanceId)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        var nodes = NodeNamespaces(snapshot, nodeInstanceId);
         var nics = snapshot.NetworkInterfaces
-            .Where(e => e.InstanceId == nodeInstanceId && e.DeviceIndex is not null && e.Status == "in-use")
-            .OrderBy(e => e.DeviceIndex)
+            .Where(e => e.InstanceId is { } i && nodes.ContainsKey(i) && e.DeviceIndex is not null && e.Status == "in-use")
+            .OrderBy(e => e.InstanceId == nodeInstanceId ? 0 : 1).ThenBy(e => e.InstanceId, StringComparer.Ordinal).ThenBy(e => e.DeviceIndex)
             .Select(e => new NodeNic(e.Id, e.MacAddress, e.DeviceIndex!.Value, e.InterfaceType == "trunk", IPAddress.Parse(e.PrivateIp),
-                Prefix(snapshot, e), Gateway(snapshot, e)))
+                Prefix(snapshot, e), Gateway(snapshot, e), nodes[e.InstanceId!]))
             .ToList();
         var hosts = snapshot.NetworkInterfaces
             .Where(e => e.InstanceId is null && e.InterfaceType == "interface" && e.Tags.ContainsKey(NetnsTag))
@@ -76,6 +85,21 @@ internal sealed record FabricPlan(
             .Select(r => new InstanceRouteEntry(IPNetwork.Parse(r.DestinationCidrBlock), primaryIps[r.InstanceId]))
             .ToList();
         return new FabricPlan(nics, hosts, branches, routes, SecurityGroupRuleset.Render(snapshot));
+    }
+
+    /// <summary>Node instance -> its namespace: the fabric's own node (null: where the fabric runs), then tagged ones.</summary>
+    private static Dictionary<string, string?> NodeNamespaces(Ec2Snapshot snapshot, string nodeInstanceId)
+    {
+        var nodes = new Dictionary<string, string?>(StringComparer.Ordinal) { [nodeInstanceId] = null };
+        foreach (var i in snapshot.Instances.Where(i => i.State == "running" && i.Id != nodeInstanceId))
+        {
+            if (i.Tags.TryGetValue(NetnsTag, out var netns) && netns.Length > 0 && !netns.Contains('/', StringComparison.Ordinal))
+            {
+                nodes[i.Id] = netns;
+            }
+        }
+
+        return nodes;
     }
 
     private static int Prefix(Ec2Snapshot snapshot, EniSnapshot eni) => IPNetwork.Parse(snapshot.SubnetCidrBlocks[eni.SubnetId]).PrefixLength;

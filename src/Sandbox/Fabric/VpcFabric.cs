@@ -10,7 +10,8 @@ namespace BranchEni.Sandbox.Fabric;
 
 /// <summary>
 /// Plays the VPC's network for one node: follows the sandbox's EC2 state and keeps the kernel in step. The node is
-/// the namespace this process runs in; a "router" namespace stands for the VPC. Each ENI of the node instance is a
+/// the namespace this process runs in; other running instances tagged <c>fabric:netns</c> are nodes too, each in the
+/// namespace of that name (/run/netns), plumbed alike; a "router" namespace stands for the VPC. Each ENI of the node instance is a
 /// veth (node side named as on Nitro, with the ENI's MAC; the primary also gets its address and default route, as
 /// DHCP would give it), each branch association a VLAN sub-interface of the trunk's far end answering as the
 /// subnet gateway, each tagged stand-alone ENI a host in its own namespace, and the security groups an nftables
@@ -116,8 +117,16 @@ internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, strin
     {
         switch (item)
         {
-            case NodeNic nic:
+            case NodeNic { Netns: null } nic:
                 BuildNodeNic(node, router, r, nic);
+                return true;
+            case NodeNic nic when File.Exists("/run/netns/" + nic.Netns):
+                using (var ns = NetworkNamespace.Open("/run/netns/" + nic.Netns))
+                using (var other = ns.OpenNetlink())
+                {
+                    BuildNodeNic(other, router, r, nic);
+                }
+
                 return true;
             case HostNic host when File.Exists("/run/netns/" + host.Netns):
                 BuildHost(router, r, host);
@@ -238,7 +247,7 @@ internal sealed class VpcFabric(SandboxAdmin admin, string nodeInstanceId, strin
 
     private static string Describe(object item) => item switch
     {
-        NodeNic n => $"{(n.IsTrunk ? "trunk" : "ENI")} {n.EniId} as node link {n.NodeName} ({n.Mac}) <-> router {n.RouterName}",
+        NodeNic n => $"{(n.IsTrunk ? "trunk" : "ENI")} {n.EniId} as node link {n.NodeName} ({n.Mac}){(n.Netns is null ? "" : " in netns " + n.Netns)} <-> router {n.RouterName}",
         HostNic h => $"host {h.EniId} {h.Ip} in netns {h.Netns} <-> router {h.RouterName}",
         BranchVlan b => $"branch {b.BranchEniId} {b.Ip} on VLAN {b.VlanId} as router {b.RouterName}",
         _ => item.ToString() ?? "",

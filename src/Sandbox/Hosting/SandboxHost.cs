@@ -29,13 +29,16 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
     private int _stopped;
 
     private readonly Ec2State _state;
+    private readonly ImdsListeners _imds;
+    private readonly Lock _stateFilesGate = new();
 
     private SandboxHost(
         List<WebApplication> apps, SandboxEndpoints endpoints, SandboxAdmin admin, KubernetesStore kubernetes, SandboxIdentities identities, string? stateDirectory,
-        Ec2State state)
+        Ec2State state, ImdsListeners imds)
     {
         _apps = apps;
         _state = state;
+        _imds = imds;
         Endpoints = endpoints;
         Admin = admin;
         Kubernetes = kubernetes;
@@ -82,6 +85,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
         });
         var identities = new SandboxIdentities();
         var apps = new List<WebApplication>();
+        var listeners = new ImdsListeners(state, () => Build(null, _ => { }));
         try
         {
             var ec2App = Build(apps, s => s.AddSingleton(state).AddSingleton(throttle).AddSingleton<Ec2Service>());
@@ -104,23 +108,57 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            var urls = apps.Select(Address).ToList();
-            var endpoints = new SandboxEndpoints(urls[0], urls[1], urls[2], urls[3]);
-            if (options.StateDirectory is { } stateDirectory)
+            foreach (var id in RunningInstances(state))
             {
-                StateFiles.Write(stateDirectory, endpoints, identities);
+                await listeners.StartAsync(id, cancellationToken).ConfigureAwait(false);
             }
 
-            return new SandboxHost(apps, endpoints, admin, kubernetes, identities, options.StateDirectory, state);
+            var urls = apps.Select(Address).ToList();
+            var endpoints = new SandboxEndpoints(urls[0], urls[1], urls[2], urls[3]) { ImdsByInstance = listeners.Endpoints };
+            var host = new SandboxHost(apps, endpoints, admin, kubernetes, identities, options.StateDirectory, state, listeners);
+            admin.InstanceLaunched = id => host.OnInstanceChanged(listeners.StartAsync(id));
+            admin.InstanceTerminated = id => host.OnInstanceChanged(listeners.StopAsync(id));
+            host.WriteStateFiles();
+            return host;
         }
         catch
         {
+            await listeners.StopAllAsync().ConfigureAwait(false);
             foreach (var app in apps)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
             }
 
             throw;
+        }
+    }
+
+    private static List<string> RunningInstances(Ec2State state)
+    {
+        lock (state.Gate)
+        {
+            return state.Instances.Where(i => i.Running).Select(i => i.Id).ToList();
+        }
+    }
+
+    /// <summary>
+    /// Runs a listener change to its end (the admin call that caused it answers only once the listener is up or gone),
+    /// then rewrites endpoints.json so its imdsByInstance stays true.
+    /// </summary>
+    private void OnInstanceChanged(Task change)
+    {
+        change.GetAwaiter().GetResult();
+        WriteStateFiles();
+    }
+
+    private void WriteStateFiles()
+    {
+        lock (_stateFilesGate)
+        {
+            if (_stateDirectory is not null && Volatile.Read(ref _stopped) == 0)
+            {
+                StateFiles.Write(_stateDirectory, Endpoints, Identities);
+            }
         }
     }
 
@@ -145,12 +183,16 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
             return;
         }
 
-        if (_stateDirectory is not null)
+        lock (_stateFilesGate)
         {
-            StateFiles.RemoveEndpoints(_stateDirectory);
+            if (_stateDirectory is not null)
+            {
+                StateFiles.RemoveEndpoints(_stateDirectory);
+            }
         }
 
         Kubernetes.Shutdown();
+        await _imds.StopAllAsync().ConfigureAwait(false);
         foreach (var app in _apps)
         {
             await app.StopAsync(cancellationToken).ConfigureAwait(false);
@@ -168,7 +210,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
-    private static WebApplication Build(List<WebApplication> apps, Action<IServiceCollection> services,
+    private static WebApplication Build(List<WebApplication>? apps, Action<IServiceCollection> services,
         Action<IWebHostBuilder>? transport = null, Action<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>? listen = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
@@ -181,11 +223,11 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
         builder.Services.AddSingleton<Microsoft.Extensions.Hosting.IHostLifetime, OwnerLifetime>();
         services(builder.Services);
         var app = builder.Build();
-        apps.Add(app);
+        apps?.Add(app);
         return app;
     }
 
-    private static Uri Address(WebApplication app)
+    internal static Uri Address(WebApplication app)
     {
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
         return new Uri(addresses.First());

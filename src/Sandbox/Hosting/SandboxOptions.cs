@@ -14,5 +14,12 @@ public sealed class SandboxOptions
     public string? StateDirectory { get; set; }
 }
 
-/// <summary>Where the four emulators listen (all on 127.0.0.1, ports chosen by the OS).</summary>
-public sealed record SandboxEndpoints(Uri Ec2, Uri Imds, Uri Kubernetes, Uri Admin);
+/// <summary>
+/// Where the four emulators listen (all on 127.0.0.1, ports chosen by the OS). <see cref="Imds"/> describes the selected
+/// instance (<c>Admin.ImdsInstanceId</c>); <see cref="ImdsByInstance"/> has one listener per running instance, each
+/// always describing that instance, and follows instances launched and terminated at runtime.
+/// </summary>
+public sealed record SandboxEndpoints(Uri Ec2, Uri Imds, Uri Kubernetes, Uri Admin)
+{
+    public IReadOnlyDictionary<string, Uri> ImdsByInstance { get; init; } = new Dictionary<string, Uri>();
+}

@@ -24,6 +24,8 @@ internal static class StateFiles
                 Imds = Origin(endpoints.Imds),
                 Kubernetes = Origin(endpoints.Kubernetes),
                 Admin = Origin(endpoints.Admin),
+                ImdsByInstance = new SortedDictionary<string, string>(
+                    endpoints.ImdsByInstance.ToDictionary(kv => kv.Key, kv => Origin(kv.Value), StringComparer.Ordinal), StringComparer.Ordinal),
             },
             StateFilesJsonContext.Default.EndpointsDocument);
         WriteAtomically(Path.Combine(directory, EndpointsFile), json + "\n");
@@ -112,6 +114,9 @@ internal sealed class EndpointsDocument
     public string Imds { get; set; } = "";
     public string Kubernetes { get; set; } = "";
     public string Admin { get; set; } = "";
+
+    /// <summary>Instance id -> that instance's own IMDS (one listener per running instance).</summary>
+    public SortedDictionary<string, string> ImdsByInstance { get; set; } = new(StringComparer.Ordinal);
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]

@@ -81,7 +81,7 @@ internal sealed class ImdsService(Ec2State state, string? instanceId = null)
 
     private string? Lookup(string path)
     {
-        if ((instanceId ?? state.ImdsInstanceId) is not { } id || !state.Instances.Any(i => i.Id == id))
+        if ((instanceId ?? state.ImdsInstanceId) is not { } id || !state.Instances.Any(i => i.Id == id && i.Running))
         {
             return null;
         }

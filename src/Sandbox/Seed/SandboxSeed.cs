@@ -102,6 +102,12 @@ public sealed class InstanceSeed
 
     /// <summary>Unset: generated.</summary>
     public string? MacAddress { get; set; }
+
+    /// <summary>
+    /// The instance's EC2 tags. <c>fabric:netns</c> names the network namespace (under /run/netns) that the demo's
+    /// fabric plumbs this instance's NICs into, for a node other than the one the fabric was started for.
+    /// </summary>
+    public Dictionary<string, string> Tags { get; set; } = [];
 }
 
 public sealed class InstanceTypeSeed

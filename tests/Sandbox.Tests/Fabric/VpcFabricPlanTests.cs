@@ -83,6 +83,30 @@ public sealed class VpcFabricPlanTests
     }
 
     [Fact]
+    public async Task Plan_plumbs_every_running_instance_tagged_with_a_netns_into_that_namespace()
+    {
+        var seed = ClusterSeed.Create(3, "m5.large");
+        seed.Instances[1].Tags[FabricPlan.NetnsTag] = "node-2";
+        await using var sandbox = await TestSandbox.StartAsync(o => o.Seed = seed);
+        using var ec2 = TestSandbox.Ec2(sandbox);
+        var trunk = await Ec2Steps.AttachedTrunkAsync(ec2, seed.Instances[1].Id, deviceIndex: 1);
+        var branch = await Ec2Steps.BranchAsync(ec2);
+        await ec2.AssociateTrunkInterfaceAsync(new AssociateTrunkInterfaceRequest { BranchInterfaceId = branch, TrunkInterfaceId = trunk, VlanId = 3 });
+
+        // node-1 is the fabric's own node (its namespace); node-2 is tagged; node-3 is not, so it exists in EC2 only.
+        var plan = FabricPlan.Of(sandbox.Admin.Snapshot(), seed.Instances[0].Id);
+        Assert.Equal([(null, "ens5", false), ("node-2", "ens5", false), ("node-2", "ens6", true)],
+            plan.NodeNics.Select(n => (n.Netns, n.NodeName, n.IsTrunk)));
+        Assert.Equal(plan.NodeNics.Count, plan.NodeNics.Select(n => n.RouterName).Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal((3, plan.NodeNics[2].RouterName), (Assert.Single(plan.Branches).VlanId, plan.Branches[0].TrunkRouterName));
+
+        sandbox.Admin.TerminateInstance(seed.Instances[1].Id);
+        var after = FabricPlan.Of(sandbox.Admin.Snapshot(), seed.Instances[0].Id);
+        Assert.Equal([(string?)null], after.NodeNics.Select(n => n.Netns));
+        Assert.Empty(after.Branches);
+    }
+
+    [Fact]
     public async Task Ruleset_loads_into_nftables_and_replaces_itself()
     {
         await using var sandbox = await TestSandbox.StartAsync(o => o.Seed = DemoSeed());

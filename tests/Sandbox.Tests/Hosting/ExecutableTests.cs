@@ -99,4 +99,63 @@ public sealed class ExecutableTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Nodes_n_starts_a_cluster_with_one_imds_per_instance_in_endpoints_json()
+    {
+        var dir = Directory.CreateTempSubdirectory("sandbox-exe-").FullName;
+        try
+        {
+            using var process = Process.Start(StartInfo("--state-dir", dir, "--nodes", "3", "--instance-type", "c5.4xlarge"))!;
+            var endpoints = await WaitForEndpointsAsync(dir, process);
+            var imds = endpoints.GetProperty("imdsByInstance").EnumerateObject().ToList();
+            Assert.Equal(3, imds.Count);
+            Assert.All(imds, p => Assert.Matches("^http://127\\.0\\.0\\.1:[0-9]+$", p.Value.GetString()));
+            Assert.Equal(3, imds.Select(p => p.Value.GetString()).Distinct(StringComparer.Ordinal).Count());
+
+            using var ec2 = new AmazonEC2Client(new BasicAWSCredentials("AKIASANDBOXEXAMPLE", "secret"), new AmazonEC2Config
+            {
+                ServiceURL = endpoints.GetProperty("ec2").GetString(), AuthenticationRegion = "us-west-2",
+            });
+            var instances = (await ec2.DescribeInstancesAsync(new DescribeInstancesRequest())).Reservations.SelectMany(r => r.Instances).ToList();
+            Assert.Equal(imds.Select(p => p.Name).Order(StringComparer.Ordinal), instances.Select(i => i.InstanceId).Order(StringComparer.Ordinal));
+            Assert.All(instances, i => Assert.Equal("c5.4xlarge", i.InstanceType.Value));
+
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(0, process.ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--nodes 0", "--nodes '0'")]
+    [InlineData("--nodes many", "--nodes 'many'")]
+    [InlineData("--nodes -3", "--nodes '-3'")]
+    [InlineData("--nodes 1001", "--nodes '1001'")]
+    [InlineData("--instance-type m5.large", "--instance-type goes with --nodes")]
+    [InlineData("--nodes 2 --seed seed.json", "exclude each other")]
+    [InlineData("--nodes 2 --instance-type m9.huge", "m9.huge")]
+    public async Task Bad_cluster_arguments_are_a_clear_error_and_exit_code_2(string arguments, string message)
+    {
+        var dir = Directory.CreateTempSubdirectory("sandbox-exe-").FullName;
+        try
+        {
+            using var process = Process.Start(StartInfo(["--state-dir", dir, .. arguments.Split(' ')]))!;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            await process.WaitForExitAsync(timeout.Token);
+            Assert.Equal(2, process.ExitCode);
+            Assert.Contains(message, await process.StandardError.ReadToEndAsync(), StringComparison.Ordinal);
+            Assert.False(File.Exists(Path.Combine(dir, "endpoints.json")));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
 }

@@ -39,8 +39,8 @@ internal static class DescribeActions
             ["instance-type"] = i => [i.InstanceType],
             ["subnet-id"] = i => [i.SubnetId],
             ["availability-zone"] = i => [i.AvailabilityZone],
-            ["instance-state-name"] = _ => ["running"],
-            ["instance-state-code"] = _ => ["16"],
+            ["instance-state-name"] = i => [i.StateName],
+            ["instance-state-code"] = i => [Int(i.StateCode)],
         },
         i => i.Tags);
 
@@ -89,8 +89,8 @@ internal static class DescribeActions
 
         var matches = InstanceFilters.Compile(r.Filters());
         var selected = ids.Count > 0
-            ? ids.Distinct(StringComparer.Ordinal).Select(state.InstanceById).ToList()
-            : state.Instances.OrderBy(i => i.Id, StringComparer.Ordinal).ToList();
+            ? ids.Distinct(StringComparer.Ordinal).Select(id => state.InstanceById(id) is var i && state.Visible(i) ? i : throw Ec2Exception.InstanceNotFound(id)).ToList()
+            : state.Instances.Where(state.Visible).OrderBy(i => i.Id, StringComparer.Ordinal).ToList();
         var (page, next) = Paging.Page(selected.Where(matches), i => i.Id, maxResults, r.Optional("NextToken"), 5, 1000);
 
         // One reservation per instance, as when each node was launched by its own RunInstances call.

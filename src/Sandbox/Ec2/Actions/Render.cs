@@ -69,24 +69,25 @@ internal static class Render
 
     public static object?[] Instance(Ec2State state, Instance instance)
     {
+        // A terminated instance has no interfaces left and, as on EC2, no private address or DNS name.
         var enis = state.AttachedTo(instance.Id).ToList();
-        var primary = enis.First(e => e.Id == instance.PrimaryEniId);
+        var primary = enis.FirstOrDefault(e => e.Id == instance.PrimaryEniId);
         return
         [
             E("instanceId", instance.Id),
             E("imageId", instance.ImageId),
-            E("instanceState", E("code", "16"), E("name", "running")),
-            E("privateDnsName", PrivateDnsName(state, primary.PrivateIp)),
+            E("instanceState", E("code", Int(instance.StateCode)), E("name", instance.StateName)),
+            E("privateDnsName", primary is null ? "" : PrivateDnsName(state, primary.PrivateIp)),
             E("instanceType", instance.InstanceType),
             E("launchTime", Time(instance.LaunchTime)),
             E("placement", E("availabilityZone", instance.AvailabilityZone), E("tenancy", "default")),
-            E("subnetId", instance.SubnetId),
-            E("vpcId", state.Vpc.Id),
-            E("privateIpAddress", primary.PrivateIp.ToString()),
+            instance.Running ? E("subnetId", instance.SubnetId) : null,
+            instance.Running ? E("vpcId", state.Vpc.Id) : null,
+            primary is null ? null : E("privateIpAddress", primary.PrivateIp.ToString()),
             E("architecture", "x86_64"),
             E("rootDeviceType", "ebs"),
             E("hypervisor", "nitro"),
-            Groups(state, primary.GroupIds),
+            Groups(state, primary?.GroupIds ?? []),
             Set("networkInterfaceSet", enis, e => InstanceEni(state, e)),
             TagSet(instance.Tags),
         ];

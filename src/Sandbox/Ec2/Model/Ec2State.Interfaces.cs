@@ -52,6 +52,11 @@ internal sealed partial class Ec2State
     {
         var eni = Eni(eniId);
         var instance = InstanceById(instanceId);
+        if (!instance.Running)
+        {
+            throw new Ec2Exception("IncorrectInstanceState", $"The instance '{instance.Id}' is not in a valid state for this operation (terminated).");
+        }
+
         var limits = LimitsOf(instance);
         if (eni.Attachment is not null || AssociationOfBranch(eni.Id) is not null)
         {

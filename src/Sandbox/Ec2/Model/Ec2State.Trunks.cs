@@ -44,6 +44,7 @@ internal sealed partial class Ec2State
         var association = new TrunkAssociation(Ec2Ids.New("trunk-assoc"), branch.Id, trunk.Id, vlanId.Value);
         _associations.Add(association.Id, association);
         branch.Type = InterfaceType.Branch;
+        branch.Associated = true;
         return association;
     }
 
@@ -54,6 +55,7 @@ internal sealed partial class Ec2State
         if (_enis.TryGetValue(association.BranchInterfaceId, out var branch))
         {
             branch.Type = InterfaceType.Interface;
+            branch.Associated = false;
         }
     }
 

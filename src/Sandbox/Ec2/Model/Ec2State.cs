@@ -95,6 +95,15 @@ internal sealed partial class Ec2State
             Require(_groups.ContainsKey(g), $"instance '{seed.Id}': security group '{g}' is not seeded");
         }
 
+        try
+        {
+            ValidateTags([.. seed.Tags]);
+        }
+        catch (Ec2Exception e)
+        {
+            throw new ArgumentException($"instance '{seed.Id}': {e.Message}", e);
+        }
+
         var ip = seed.PrivateIp is null ? null : IPAddress.Parse(seed.PrivateIp);
         Require(ip is null || subnet.Pool.TryClaim(ip), $"instance '{seed.Id}': {seed.PrivateIp} is not a free address of {subnet.CidrBlock}");
         ip ??= subnet.Pool.Allocate() ?? throw new ArgumentException($"subnet '{subnet.Id}' is full");
@@ -105,6 +114,11 @@ internal sealed partial class Ec2State
         };
         Require(!_enis.ContainsKey(eni.Id), $"network interface '{eni.Id}' already exists");
         var instance = new Instance(seed.Id, seed.InstanceType, subnet.Id, subnet.AvailabilityZone) { PrimaryEniId = eni.Id };
+        foreach (var (key, value) in seed.Tags)
+        {
+            instance.Tags[key] = value;
+        }
+
         eni.Attachment = new Attachment(Ec2Ids.New("eni-attach"), instance.Id, 0, instance.LaunchTime) { DeleteOnTermination = true };
         _enis.Add(eni.Id, eni);
         _instances.Add(instance.Id, instance);

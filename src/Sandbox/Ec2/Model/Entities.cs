@@ -37,6 +37,13 @@ internal sealed class Instance(string id, string instanceType, string subnetId, 
     public DateTimeOffset LaunchTime { get; init; } = DateTimeOffset.UtcNow;
     public string PrimaryEniId { get; set; } = "";
     public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Set by TerminateInstance; a terminated instance stays visible to DescribeInstances for a while.</summary>
+    public DateTimeOffset? TerminatedAt { get; set; }
+
+    public bool Running => TerminatedAt is null;
+    public string StateName => Running ? "running" : "terminated";
+    public int StateCode => Running ? 16 : 48;
 }
 
 internal enum InterfaceType
@@ -67,7 +74,11 @@ internal sealed class NetworkInterface(string id, Subnet subnet, string macAddre
     public bool SourceDestCheck { get; set; } = true;
     public Dictionary<string, string> Tags { get; } = new(StringComparer.Ordinal);
     public Attachment? Attachment { get; set; }
-    public string Status => Attachment is null ? "available" : "in-use";
+
+    /// <summary>Associated with a trunk (a branch): EC2 then reports it in-use although it has no attachment.</summary>
+    public bool Associated { get; set; }
+
+    public string Status => Attachment is null && !Associated ? "available" : "in-use";
 
     public string TypeName => Type switch
     {
