@@ -21,6 +21,7 @@ internal static class Program
             ("cni", BranchCniBench.Run),
             ("delegate", DelegateBench.Run),
             ("agent", AgentBench.Run),
+            ("rate", RateBench.Run),
             ("cluster", ClusterBench.Run),
         };
         if (only is not null && write is not null)

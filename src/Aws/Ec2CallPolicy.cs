@@ -15,37 +15,12 @@ public interface IEc2CallMetrics
     void Ec2Retry();
 }
 
-/// <summary>Limits of the client-side discipline; defaults follow EC2's documented per-account buckets.</summary>
-public sealed record Ec2CallLimits
-{
-    /// <summary>Per action bucket (refill per second, burst), DESIGN.md §5.</summary>
-    public IReadOnlyDictionary<string, (double Rate, int Burst)> Buckets { get; init; } = new Dictionary<string, (double, int)>(StringComparer.Ordinal)
-    {
-        ["CreateNetworkInterface"] = (5, 100),
-        ["DeleteNetworkInterface"] = (5, 100),
-        ["CreateTags"] = (10, 100),
-        [MutatingBucket] = (5, 50),
-        [DescribeBucket] = (20, 100),
-    };
-
-    /// <summary>An extra node-wide bucket over every call (BRANCH_ENI_EC2_QPS / _BURST); null: none.</summary>
-    public (double Rate, int Burst)? NodeWide { get; init; }
-
-    public int MaxAttempts { get; init; } = 8;
-
-    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(100);
-
-    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);
-
-    public const string MutatingBucket = "mutating";
-    public const string DescribeBucket = "describe";
-}
-
 /// <summary>
 /// Every EC2 call goes through here: take a token from the action's bucket (and the node-wide one), call, and on
 /// RequestLimitExceeded, a 5xx or a transport failure wait a jittered exponential delay ("full jitter") and try
 /// again, at most <see cref="Ec2CallLimits.MaxAttempts"/> times. Outcomes are counted per action. The SDK's own
-/// retries are off (MaxErrorRetry 0) so every attempt passes the bucket and is counted once.
+/// retries are off (MaxErrorRetry 0) so every attempt passes the bucket and is counted once. With
+/// <see cref="Ec2CallLimits.Adaptive"/> each action bucket's rate follows EC2's answers (<see cref="AdaptiveRate"/>).
 /// </summary>
 public sealed class Ec2CallPolicy
 {
@@ -53,6 +28,7 @@ public sealed class Ec2CallPolicy
     private readonly IEc2CallMetrics _metrics;
     private readonly ILogger _log;
     private readonly Dictionary<string, TokenBucket> _buckets;
+    private readonly Dictionary<string, AdaptiveRate> _adaptive;
     private readonly TokenBucket? _nodeWide;
 
     public Ec2CallPolicy(Ec2CallLimits limits, IEc2CallMetrics metrics, ILogger log)
@@ -60,9 +36,17 @@ public sealed class Ec2CallPolicy
         _limits = limits;
         _metrics = metrics;
         _log = log;
-        _buckets = limits.Buckets.ToDictionary(p => p.Key, p => new TokenBucket(p.Value.Rate, p.Value.Burst), StringComparer.Ordinal);
+        var jitter = limits.Adaptive?.WaitJitter ?? 0;
+        _buckets = limits.Buckets.ToDictionary(p => p.Key, p => new TokenBucket(p.Value.Rate, p.Value.Burst, jitter: jitter), StringComparer.Ordinal);
+        _adaptive = limits.Adaptive is { } settings
+            ? _buckets.ToDictionary(p => p.Key, p => new AdaptiveRate(p.Value, limits.Buckets[p.Key].Rate, settings), StringComparer.Ordinal)
+            : new Dictionary<string, AdaptiveRate>(StringComparer.Ordinal);
         _nodeWide = limits.NodeWide is { } n ? new TokenBucket(n.Rate, n.Burst) : null;
     }
+
+    /// <summary>Each action bucket's local refill rate now (AIMD moves it; fixed otherwise), by bucket name.</summary>
+    public IReadOnlyList<(string Bucket, double Rate)> Rates() =>
+        [.. _buckets.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => (p.Key, p.Value.Rate))];
 
     public async Task<T> CallAsync<T>(string action, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
@@ -73,6 +57,7 @@ public sealed class Ec2CallPolicy
             {
                 var result = await call(cancellationToken).ConfigureAwait(false);
                 _metrics.Ec2Call(action, "success");
+                Adaptive(action)?.Succeeded();
                 return result;
             }
             catch (Exception e) when (Classify(e) is { } kind && !cancellationToken.IsCancellationRequested)
@@ -81,6 +66,7 @@ public sealed class Ec2CallPolicy
                 if (kind == "throttled")
                 {
                     _metrics.Ec2Throttled(action);
+                    Cut(action);
                 }
 
                 if (attempt >= _limits.MaxAttempts)
@@ -127,6 +113,16 @@ public sealed class Ec2CallPolicy
         _ when action.StartsWith("Describe", StringComparison.Ordinal) => Ec2CallLimits.DescribeBucket,
         _ => Ec2CallLimits.MutatingBucket,
     };
+
+    private AdaptiveRate? Adaptive(string action) => _adaptive.GetValueOrDefault(BucketFor(action));
+
+    private void Cut(string action)
+    {
+        if (Adaptive(action)?.Throttled() is var (from, to))
+        {
+            _log.Debug("EC2 {Action} throttled: local {Bucket} rate {From:0.###} -> {To:0.###}/s", action, BucketFor(action), from, to);
+        }
+    }
 
     private async Task TakeTokensAsync(string action, CancellationToken cancellationToken)
     {

@@ -3,27 +3,76 @@ using System.Diagnostics;
 namespace BranchEni.Aws;
 
 /// <summary>
-/// A token bucket (capacity = burst, refilled at <c>rate</c> tokens per second), the model EC2 itself throttles
-/// with. <see cref="TakeAsync"/> waits until a token is there; callers queue in arrival order through the lock.
+/// A token bucket (capacity = burst, refilled at <see cref="Rate"/> tokens per second), the model EC2 itself throttles
+/// with. <see cref="TakeAsync"/> waits until a token is there; callers queue in arrival order through the gate.
 /// </summary>
+/// <remarks>
+/// Hand-written rather than System.Threading.RateLimiting's TokenBucketRateLimiter because AIMD
+/// (<see cref="AdaptiveRate"/>) changes the refill rate and empties the tokens at run time, and that limiter's
+/// options (TokensPerPeriod, ReplenishmentPeriod) are fixed when it is constructed; it also replenishes on a timer in
+/// whole periods, where a continuous refill is what EC2's buckets model and what an injected clock can test.
+/// </remarks>
 public sealed class TokenBucket
 {
-    private readonly double _rate;
     private readonly double _capacity;
+    private readonly double _jitter;
     private readonly Func<long> _now;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _lock = new();
+    private double _rate;
     private double _tokens;
     private long _last;
 
-    public TokenBucket(double ratePerSecond, int burst, Func<long>? timestamp = null)
+    /// <param name="ratePerSecond">Refill, tokens per second.</param>
+    /// <param name="burst">Capacity; the bucket starts full.</param>
+    /// <param name="timestamp">The clock (Stopwatch ticks); tests inject one.</param>
+    /// <param name="jitter">Each wait is stretched by a uniform fraction in [0, jitter], so that clients throttled
+    /// together do not call again in lockstep. Costs no throughput while saturated: the refill keeps running during the
+    /// extra wait, so the next wait is that much shorter.</param>
+    public TokenBucket(double ratePerSecond, int burst, Func<long>? timestamp = null, double jitter = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ratePerSecond);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(burst);
+        ArgumentOutOfRangeException.ThrowIfNegative(jitter);
         _rate = ratePerSecond;
         _capacity = burst;
         _tokens = burst;
+        _jitter = jitter;
         _now = timestamp ?? Stopwatch.GetTimestamp;
         _last = _now();
+    }
+
+    /// <summary>The refill rate, tokens per second.</summary>
+    public double Rate
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _rate;
+            }
+        }
+    }
+
+    /// <summary>Changes the refill rate from now on (what was refilled so far at the old rate stays).</summary>
+    public void SetRate(double ratePerSecond)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ratePerSecond);
+        lock (_lock)
+        {
+            Refill();
+            _rate = ratePerSecond;
+        }
+    }
+
+    /// <summary>Drops every token: the next take waits a full refill interval.</summary>
+    public void Empty()
+    {
+        lock (_lock)
+        {
+            Refill();
+            _tokens = Math.Min(_tokens, 0);
+        }
     }
 
     /// <summary>Takes one token, waiting as long as the refill needs. Returns how long it waited.</summary>
@@ -41,8 +90,9 @@ public sealed class TokenBucket
                     return waited;
                 }
 
-                waited += delay.Value;
-                await Task.Delay(delay.Value, cancellationToken).ConfigureAwait(false);
+                var stretched = _jitter > 0 ? delay.Value * (1 + (Random.Shared.NextDouble() * _jitter)) : delay.Value;
+                waited += stretched;
+                await Task.Delay(stretched, cancellationToken).ConfigureAwait(false);
             }
         }
         finally
@@ -54,15 +104,23 @@ public sealed class TokenBucket
     /// <summary>Takes a token now (null) or says how long until one is there.</summary>
     public TimeSpan? TryTake()
     {
+        lock (_lock)
+        {
+            Refill();
+            if (_tokens >= 1)
+            {
+                _tokens -= 1;
+                return null;
+            }
+
+            return TimeSpan.FromSeconds((1 - _tokens) / _rate);
+        }
+    }
+
+    private void Refill()
+    {
         var now = _now();
         _tokens = Math.Min(_capacity, _tokens + (Stopwatch.GetElapsedTime(_last, now).TotalSeconds * _rate));
         _last = now;
-        if (_tokens >= 1)
-        {
-            _tokens -= 1;
-            return null;
-        }
-
-        return TimeSpan.FromSeconds((1 - _tokens) / _rate);
     }
 }

@@ -117,9 +117,8 @@ internal sealed class BranchEniController
     /// needs no AWS credentials for the controller).</summary>
     private SecurityGroupMembership ConnectEc2()
     {
-        var limits = new Ec2CallLimits
+        var limits = _options.Ec2Limits() with
         {
-            Buckets = new Dictionary<string, (double, int)>(StringComparer.Ordinal) { [Ec2CallLimits.DescribeBucket] = _options.Ec2DescribeBudget },
             // A poll that cannot get through soon is better retried at the next interval than queued behind backoffs.
             MaxAttempts = 3,
         };

@@ -102,7 +102,9 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             return;
         }
 
-        var gateway = new Ec2Gateway(clients.Ec2ForRegion(identity.Region), new Ec2CallPolicy(CallLimits(), Metrics, log));
+        var policy = new Ec2CallPolicy(options.Ec2Limits(), Metrics, log);
+        Metrics.Ec2Rates = policy.Rates;
+        var gateway = new Ec2Gateway(clients.Ec2ForRegion(identity.Region), policy);
         var trunk = await RetryAsync("find or create the trunk ENI",
             ct => new TrunkManager(gateway, identity, options.ClusterName!, log).EnsureAsync(limit, ct), stop).ConfigureAwait(false);
         Trunk = trunk;
@@ -263,7 +265,4 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
             Decisions.Sweep(uid => cluster.Pod(uid) is not null);
         }, TaskScheduler.Default);
     }
-
-    private Ec2CallLimits CallLimits() =>
-        new() { NodeWide = options.Ec2Qps is { } qps && options.Ec2Burst is { } burst ? (qps, burst) : null };
 }

@@ -34,10 +34,18 @@ internal static class ControllerCommandLine
             Description = "Honour the aws.tigera.io/security-groups pod annotation (default false; set as on the agents). Env: ENABLE_SG_ANNOTATION.",
             Arity = ArgumentArity.ZeroOrOne,
         };
+        var ec2Adaptive = new Option<string>("--ec2-adaptive")
+        {
+            Description = "AIMD on each EC2 bucket: cut on throttling, grow on success (default true). Env: BRANCH_ENI_EC2_ADAPTIVE.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var ec2ActionQps = new Option<string>("--ec2-action-qps") { Description = "Per-bucket EC2 rate ceilings, e.g. describe=2. Env: BRANCH_ENI_EC2_ACTION_QPS." };
+        var ec2ActionBurst = new Option<string>("--ec2-action-burst") { Description = "Per-bucket EC2 bursts, e.g. describe=5. Env: BRANCH_ENI_EC2_ACTION_BURST." };
         var sgNamespaces = new Option<string>("--sg-annotation-namespaces") { Description = "Comma-separated namespaces where it counts; empty: all. Env: SG_ANNOTATION_NAMESPACES." };
         var command = new Command("run", "Serve the admission webhooks and take part in leader election.")
         {
             kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel, sgAnnotation, sgNamespaces, sgInterval, ec2Endpoint, region,
+            ec2Adaptive, ec2ActionQps, ec2ActionBurst,
         };
         command.SetAction((parse, token) =>
         {
@@ -46,6 +54,13 @@ internal static class ControllerCommandLine
             if (!TryParseBool(enableText, out var enable))
             {
                 Console.Error.WriteLine($"branch-eni-controller: --enable-sg-annotation ({SecurityGroupAnnotationSettings.EnableSetting}) is '{enableText}'; use true or false");
+                return Task.FromResult(2);
+            }
+
+            var adaptiveText = parse.GetResult(ec2Adaptive) is { Implicit: false } ? parse.GetValue(ec2Adaptive) ?? "true" : NonEmpty(env("BRANCH_ENI_EC2_ADAPTIVE")) ?? "true";
+            if (!TryParseBool(adaptiveText, out var adaptive))
+            {
+                Console.Error.WriteLine($"branch-eni-controller: --ec2-adaptive (BRANCH_ENI_EC2_ADAPTIVE) is '{adaptiveText}'; use true or false");
                 return Task.FromResult(2);
             }
 
@@ -84,6 +99,9 @@ internal static class ControllerCommandLine
                 SgMembershipInterval = (parse.GetValue(sgInterval) ?? envInterval) is { } s ? TimeSpan.FromSeconds(s) : defaults.SgMembershipInterval,
                 Ec2Endpoint = endpointText is null ? null : new Uri(endpointText),
                 Region = parse.GetValue(region) ?? NonEmpty(env("AWS_REGION")),
+                Ec2Adaptive = adaptive,
+                Ec2ActionQps = parse.GetValue(ec2ActionQps) ?? NonEmpty(env("BRANCH_ENI_EC2_ACTION_QPS")),
+                Ec2ActionBurst = parse.GetValue(ec2ActionBurst) ?? NonEmpty(env("BRANCH_ENI_EC2_ACTION_BURST")),
             };
             var problems = options.Validate();
             foreach (var problem in problems)

@@ -59,6 +59,23 @@ internal sealed record ControllerOptions
     /// which the agents on every node share.</summary>
     public (double Rate, int Burst) Ec2DescribeBudget { get; init; } = (2, 5);
 
+    /// <summary>--ec2-adaptive / BRANCH_ENI_EC2_ADAPTIVE, as the agent's: AIMD on each EC2 bucket (default true).</summary>
+    public bool Ec2Adaptive { get; init; } = true;
+
+    /// <summary>--ec2-action-qps / --ec2-action-burst (BRANCH_ENI_EC2_ACTION_QPS / _BURST), as the agent's: per-bucket
+    /// ceilings and bursts over the controller's own budget, e.g. <c>describe=4</c>.</summary>
+    public string? Ec2ActionQps { get; init; }
+
+    public string? Ec2ActionBurst { get; init; }
+
+    /// <summary>The controller's EC2 call discipline; <see cref="FormatException"/> for a malformed bucket list.</summary>
+    public Aws.Ec2CallLimits Ec2Limits() =>
+        new Aws.Ec2CallLimits
+        {
+            Buckets = new Dictionary<string, (double, int)>(StringComparer.Ordinal) { [Aws.Ec2CallLimits.DescribeBucket] = Ec2DescribeBudget },
+            Adaptive = Ec2Adaptive ? new Aws.AdaptiveSettings() : null,
+        }.WithOverrides(Ec2ActionQps, Ec2ActionBurst, "--ec2-action-qps (BRANCH_ENI_EC2_ACTION_QPS)", "--ec2-action-burst (BRANCH_ENI_EC2_ACTION_BURST)");
+
     /// <summary>How long a membership answer stays in use while EC2 cannot be read (see CompanionReconciler).</summary>
     public TimeSpan SgMembershipMaxStaleness { get; init; } = TimeSpan.FromMinutes(10);
 
@@ -117,6 +134,15 @@ internal sealed record ControllerOptions
         if (Ec2Endpoint is { } ec2 && ec2.Scheme != Uri.UriSchemeHttp && ec2.Scheme != Uri.UriSchemeHttps)
         {
             problems.Add($"BRANCH_ENI_EC2_ENDPOINT '{ec2}' is not an http(s) URL");
+        }
+
+        try
+        {
+            _ = Ec2Limits();
+        }
+        catch (FormatException e)
+        {
+            problems.Add(e.Message);
         }
 
         if (AgentIdentities.Count == 0)

@@ -58,6 +58,16 @@ internal sealed record AgentOptions
 
     public int? Ec2Burst { get; init; }
 
+    /// <summary>BRANCH_ENI_EC2_ADAPTIVE: AIMD on each action bucket (default true), so the agents of a cluster share the
+    /// account's EC2 budget; false: the fixed rates.</summary>
+    public bool Ec2Adaptive { get; init; } = true;
+
+    /// <summary>BRANCH_ENI_EC2_ACTION_QPS / _BURST: per-bucket ceilings and bursts over the defaults, e.g.
+    /// <c>CreateNetworkInterface=2,describe=10</c>; unset: EC2's documented account buckets.</summary>
+    public string? Ec2ActionQps { get; init; }
+
+    public string? Ec2ActionBurst { get; init; }
+
     /// <summary>BRANCH_ENI_INSTANCE_LIMITS_FILE: JSON merged over the built-in limits table.</summary>
     public string? InstanceLimitsFile { get; init; }
 
@@ -133,6 +143,9 @@ internal sealed record AgentOptions
             StateDir = NonEmpty(env("BRANCH_ENI_STATE_DIR")) ?? o.StateDir,
             Ec2Qps = Double(env, "BRANCH_ENI_EC2_QPS"),
             Ec2Burst = Int(env, "BRANCH_ENI_EC2_BURST"),
+            Ec2Adaptive = Bool(env, "BRANCH_ENI_EC2_ADAPTIVE") ?? o.Ec2Adaptive,
+            Ec2ActionQps = NonEmpty(env("BRANCH_ENI_EC2_ACTION_QPS")),
+            Ec2ActionBurst = NonEmpty(env("BRANCH_ENI_EC2_ACTION_BURST")),
             InstanceLimitsFile = NonEmpty(env("BRANCH_ENI_INSTANCE_LIMITS_FILE")),
             HealthAddress = NonEmpty(env("BRANCH_ENI_HEALTH_ADDRESS")) ?? o.HealthAddress,
             MetricsAddress = EnvOrDefault(env, "BRANCH_ENI_METRICS_ADDRESS", o.MetricsAddress),
@@ -149,6 +162,14 @@ internal sealed record AgentOptions
             MaxSecurityGroupsPerEni = Int(env, "MAX_SECURITY_GROUPS_PER_ENI") ?? o.MaxSecurityGroupsPerEni,
         };
     }
+
+    /// <summary>The EC2 call discipline these options ask for; <see cref="FormatException"/> for a malformed bucket list.</summary>
+    public Aws.Ec2CallLimits Ec2Limits() =>
+        new Aws.Ec2CallLimits
+        {
+            NodeWide = Ec2Qps is { } qps && Ec2Burst is { } burst ? (qps, burst) : null,
+            Adaptive = Ec2Adaptive ? new Aws.AdaptiveSettings() : null,
+        }.WithOverrides(Ec2ActionQps, Ec2ActionBurst, "BRANCH_ENI_EC2_ACTION_QPS", "BRANCH_ENI_EC2_ACTION_BURST");
 
     /// <summary>The problems that stop `run`, each naming the variable and flag; empty when the options are usable.</summary>
     public IReadOnlyList<string> Validate()
@@ -172,6 +193,15 @@ internal sealed record AgentOptions
         if (Ec2Qps is <= 0 || Ec2Burst is < 1 || (Ec2Qps is null) != (Ec2Burst is null))
         {
             problems.Add("BRANCH_ENI_EC2_QPS and BRANCH_ENI_EC2_BURST (--ec2-qps, --ec2-burst) go together: qps > 0, burst >= 1");
+        }
+
+        try
+        {
+            _ = Ec2Limits();
+        }
+        catch (FormatException e)
+        {
+            problems.Add($"{e.Message} (--ec2-action-qps, --ec2-action-burst)");
         }
 
         if (Workers is < 1 or > 64)

@@ -26,6 +26,9 @@ internal sealed class AgentMetrics : IEc2CallMetrics
 
     public Func<int>? FreeVlans { get; set; }
 
+    /// <summary>Read when rendering: each EC2 action bucket's local refill rate (AIMD moves it).</summary>
+    public Func<IReadOnlyList<(string Bucket, double Rate)>>? Ec2Rates { get; set; }
+
     public void Ec2Call(string action, string outcome) => _ec2Calls.AddOrUpdate((action, outcome), 1, (_, n) => n + 1);
 
     public void Ec2Throttled(string action) => _throttles.AddOrUpdate(action, 1, (_, n) => n + 1);
@@ -76,6 +79,15 @@ internal sealed class AgentMetrics : IEc2CallMetrics
         foreach (var (action, count) in _throttles.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             text.Append(Invariant($"branch_eni_ec2_throttles_total{{action=\"{action}\"}} {count}\n"));
+        }
+
+        if (Ec2Rates?.Invoke() is { } rates)
+        {
+            text.Append("# HELP branch_eni_ec2_rate_per_second Local refill rate of each EC2 action bucket (AIMD: cut on throttling, grown on success).\n# TYPE branch_eni_ec2_rate_per_second gauge\n");
+            foreach (var (bucket, rate) in rates)
+            {
+                text.Append(Invariant($"branch_eni_ec2_rate_per_second{{bucket=\"{bucket}\"}} {rate:0.####}\n"));
+            }
         }
 
         text.Append(Invariant($"# HELP branch_eni_ec2_retries_total EC2 calls retried after throttling or a server error.\n# TYPE branch_eni_ec2_retries_total counter\nbranch_eni_ec2_retries_total {Retries}\n"));

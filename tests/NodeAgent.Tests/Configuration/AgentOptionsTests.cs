@@ -104,4 +104,15 @@ public sealed class AgentOptionsTests
         var o = From(("NODE_NAME", "n"), ("BRANCH_ENI_HEALTH_ADDRESS", "0.0.0.0:80"));
         Assert.Contains(o.Validate(), p => p.Contains("is not a loopback host:port", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void Ec2_rates_are_adaptive_by_default_with_per_bucket_ceilings()
+    {
+        var limits = From(("NODE_NAME", "n"), ("BRANCH_ENI_EC2_ACTION_QPS", "CreateNetworkInterface=2"), ("BRANCH_ENI_EC2_ACTION_BURST", "CreateNetworkInterface=10")).Ec2Limits();
+        Assert.NotNull(limits.Adaptive);
+        Assert.Equal((2d, 10), limits.Buckets["CreateNetworkInterface"]);
+        Assert.Null(From(("BRANCH_ENI_EC2_ADAPTIVE", "false")).Ec2Limits().Adaptive);
+        var problems = From(("NODE_NAME", "n"), ("BRANCH_ENI_EC2_ACTION_QPS", "create=2")).Validate();
+        Assert.Contains(problems, p => p.StartsWith("BRANCH_ENI_EC2_ACTION_QPS: 'create=2' is not bucket=value", StringComparison.Ordinal));
+    }
 }
