@@ -1,6 +1,8 @@
 using System.Net;
+using Amazon.EC2;
 using BranchEni.Aws;
 using BranchEni.Controller.Admission;
+using BranchEni.Controller.Cleanup;
 using BranchEni.Controller.Companions;
 using BranchEni.Controller.Configuration;
 using BranchEni.Controller.Election;
@@ -27,12 +29,14 @@ internal sealed class BranchEniController
     private readonly ControllerOptions _options;
     private readonly KubeConnection _kube;
     private readonly Serilog.ILogger _log;
+    private readonly Lazy<(IAmazonEC2 Client, Ec2CallPolicy Policy)> _ec2;
 
     public BranchEniController(ControllerOptions options, KubeConnection kube, Serilog.ILogger log)
     {
         _options = options;
         _kube = kube;
         _log = log;
+        _ec2 = new(ConnectEc2);
         Cache = new PolicyCache(kube, options.WatchIdleTimeout, log);
         var endpoint = options.WebhookUrl is { } url
             ? new WebhookEndpoint(null, null, new Uri(url))
@@ -57,11 +61,31 @@ internal sealed class BranchEniController
             new("networkpolicies", "/apis/networking.k8s.io/v1/networkpolicies", "", o => KubernetesJson.Deserialize<V1NetworkPolicy>(o.GetRawText())), log)
         { IdleTimeout = options.WatchIdleTimeout };
         // Without --leader-elect this replica is the only one (client-go's meaning of leader-elect=false).
-        Companions = new CompanionReconciler(NetworkPolicies, ConnectEc2, new CompanionWriter(kube, Metrics, log),
+        Companions = new CompanionReconciler(NetworkPolicies, () => new SecurityGroupMembership(_ec2.Value.Client, _ec2.Value.Policy, _log)
+            {
+                MaxStaleness = _options.SgMembershipMaxStaleness,
+            }, new CompanionWriter(kube, Metrics, log),
             () => !options.LeaderElect || Elector.IsLeader, options.SgMembershipInterval, log);
         NetworkPolicies.Changed = Companions.OnPolicyChanged;
         Elector.LeadershipChanged += leader => Companions.Poke(refreshMembership: leader);
+        if (options.EniCleanupEnabled)
+        {
+            Pods = new ClusterPods(kube, options.WatchIdleTimeout, log);
+            Cleanup = new EniCleanupJob(() => new CleanupEc2(_ec2.Value.Client, _ec2.Value.Policy), options.ClusterName!,
+                () => !options.LeaderElect || Elector.IsLeader, Pods.Uids, Metrics, log)
+            {
+                Interval = options.EniCleanupInterval,
+                Cooldown = options.EniCleanupCooldown,
+            };
+            Elector.LeadershipChanged += Cleanup.OnLeadershipChanged;
+        }
     }
+
+    /// <summary>Every pod's UID (null when the ENI cleanup is off).</summary>
+    public ClusterPods? Pods { get; }
+
+    /// <summary>The leader's ENI cleanup (null when off: no --cluster-name, or --eni-cleanup=false).</summary>
+    public EniCleanupJob? Cleanup { get; }
 
     /// <summary>Every NetworkPolicy (originals and companions), for the leader's companion job.</summary>
     public Informer<V1NetworkPolicy> NetworkPolicies { get; }
@@ -98,6 +122,16 @@ internal sealed class BranchEniController
             loops.Add(Elector.RunAsync(ct));
         }
 
+        if (Pods is not null && Cleanup is not null)
+        {
+            loops.Add(Pods.RunAsync(ct));
+            loops.Add(Cleanup.RunAsync(ct));
+        }
+        else
+        {
+            _log.Information("ENI cleanup is off ({Why})", _options.ClusterName is null ? "no --cluster-name" : "--eni-cleanup=false");
+        }
+
         try
         {
             await Task.WhenAll(loops).ConfigureAwait(false);
@@ -113,19 +147,16 @@ internal sealed class BranchEniController
         }
     }
 
-    /// <summary>The EC2 client, made when the first annotated policy needs membership (so a cluster without such policies
-    /// needs no AWS credentials for the controller).</summary>
-    private SecurityGroupMembership ConnectEc2()
+    /// <summary>The EC2 client and its call policy, shared by the companion and cleanup jobs and made when the first needs
+    /// EC2 (so a cluster without annotated policies and without cleanup needs no AWS credentials for the controller).</summary>
+    private (IAmazonEC2, Ec2CallPolicy) ConnectEc2()
     {
         var limits = _options.Ec2Limits() with
         {
             // A poll that cannot get through soon is better retried at the next interval than queued behind backoffs.
             MaxAttempts = 3,
         };
-        return new SecurityGroupMembership(Ec2ClientFactory.Create(_options.Ec2Endpoint, _options.Region), new Ec2CallPolicy(limits, Metrics, _log), _log)
-        {
-            MaxStaleness = _options.SgMembershipMaxStaleness,
-        };
+        return (Ec2ClientFactory.Create(_options.Ec2Endpoint, _options.Region), new Ec2CallPolicy(limits, Metrics, _log));
     }
 
     private WebApplication BuildApp()

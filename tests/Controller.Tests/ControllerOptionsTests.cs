@@ -114,4 +114,40 @@ public sealed class ControllerOptionsTests
         Assert.Equal(2, code);
         Assert.Null(options);
     }
+
+    [Fact]
+    public async Task Eni_cleanup_is_on_with_a_cluster_name_and_takes_its_periods_from_flags_or_the_environment()
+    {
+        var (_, off) = await ParseAsync(null, "--webhook-service", "kube-system/c");
+        Assert.False(off!.EniCleanupEnabled);
+
+        var (code, options) = await ParseAsync(new() { ["CLUSTER_NAME"] = "prod", ["ENI_CLEANUP_COOLDOWN_SECONDS"] = "20" }, "--webhook-service", "kube-system/c");
+        Assert.Equal(0, code);
+        Assert.Equal(("prod", true, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20)),
+            (options!.ClusterName, options.EniCleanupEnabled, options.EniCleanupInterval, options.EniCleanupCooldown));
+
+        (_, options) = await ParseAsync(new() { ["ENI_CLEANUP_INTERVAL_SECONDS"] = "9" }, "--webhook-service", "kube-system/c", "--cluster-name", "soak",
+            "--eni-cleanup-interval-seconds", "2", "--eni-cleanup-cooldown-seconds", "5");
+        Assert.Equal((TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(5)), (options!.EniCleanupInterval, options.EniCleanupCooldown));
+        Assert.Equal(TimeSpan.FromSeconds(300), new ControllerOptions().EniCleanupCooldown);
+
+        (_, options) = await ParseAsync(new() { ["CLUSTER_NAME"] = "prod" }, "--webhook-service", "kube-system/c", "--eni-cleanup=false");
+        Assert.False(options!.EniCleanupEnabled);
+        (_, options) = await ParseAsync(new() { ["CLUSTER_NAME"] = "prod", ["ENI_CLEANUP"] = "false" }, "--webhook-service", "kube-system/c");
+        Assert.False(options!.EniCleanupEnabled);
+    }
+
+    [Theory]
+    [InlineData("ENI_CLEANUP", "true")] // asked for, but without a cluster name it could not tell our ENIs
+    [InlineData("ENI_CLEANUP", "sometimes")]
+    [InlineData("ENI_CLEANUP_COOLDOWN_SECONDS", "five minutes")]
+    [InlineData("ENI_CLEANUP_COOLDOWN_SECONDS", "0")]
+    [InlineData("ENI_CLEANUP_INTERVAL_SECONDS", "0")]
+    [InlineData("CLUSTER_NAME", "no/slashes")]
+    public async Task A_bad_cleanup_setting_is_refused_and_nothing_runs(string name, string value)
+    {
+        var (code, options) = await ParseAsync(new() { [name] = value }, "--webhook-service", "kube-system/c");
+        Assert.Equal(2, code);
+        Assert.Null(options);
+    }
 }

@@ -80,7 +80,9 @@ public sealed class ControllerManifestTests
     public void Rbac_grants_its_caches_its_two_configurations_by_name_its_secret_and_lease_in_its_namespace_and_companion_writes()
     {
         var cluster = M.Get("ClusterRole", Name)["rules"]!.AsArray();
-        Assert.DoesNotContain(cluster, r => Strings(r!["resources"]).Contains("pods"));
+        // Pods only to read (the ENI cleanup's cache of their UIDs).
+        Assert.All(cluster.Where(r => Strings(r!["resources"]).Contains("pods")), r => Assert.Equal(["list", "watch"], Strings(r!["verbs"])));
+        Assert.Contains(cluster, r => Strings(r!["resources"]).Contains("pods"));
         var admission = cluster.Single(r => Strings(r!["apiGroups"]).Contains("admissionregistration.k8s.io"))!;
         Assert.Equal(["branch-eni"], Strings(admission["resourceNames"]));
         Assert.Equal(["get", "patch"], Strings(admission["verbs"]));

@@ -110,6 +110,9 @@ public sealed class DaemonSetTests
     {
         var overlay = new Manifests(Yaml.Documents(Repo.Run("kubectl", "kustomize", Repo.PathOf("packaging", "examples", "overlay"))));
         Assert.Equal("prod", overlay.PlainEnv["CLUSTER_NAME"]);
+        // The controller's cleanup needs the same name (it deletes only ENIs tagged for this cluster).
+        Assert.Contains(overlay.Get("Deployment", "branch-eni-controller")["spec"]!["template"]!["spec"]!["containers"]![0]!["env"]!.AsArray(),
+            e => e!["name"]!.GetValue<string>() == "CLUSTER_NAME" && e["value"]!.GetValue<string>() == "prod");
         Assert.Equal("123456789012.dkr.ecr.us-west-2.amazonaws.com/branch-eni:0.1.0", overlay.Agent["image"]!.GetValue<string>());
         Assert.Equal(_m.Objects.Select(Manifests.KeyOf).Order(), overlay.Objects.Select(Manifests.KeyOf).Order());
         // The strategic merge may reorder env entries; no value refers to another ($(VAR)), so order does not matter.

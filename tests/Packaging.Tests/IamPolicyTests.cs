@@ -61,12 +61,20 @@ public sealed class IamPolicyTests
     private static IEnumerable<string> Resources(JsonObject s) => IamPolicy.Many(s["Resource"]);
 
     [Fact]
-    public void The_controllers_policy_grants_exactly_its_ec2_calls_which_only_read()
+    public void The_controllers_policy_grants_exactly_its_ec2_calls_and_deletes_only_enis_tagged_ours()
     {
         var controller = IamPolicy.LoadController();
-        Assert.Equal(["ec2:DescribeNetworkInterfaces"], IamPolicy.ActionsInControllerSource().Order());
+        Assert.Equal(["ec2:DeleteNetworkInterface", "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTrunkInterfaceAssociations"],
+            IamPolicy.ActionsInControllerSource().Order());
         Assert.Equal(IamPolicy.ActionsInControllerSource().Order(), controller.Actions.Order());
         Assert.All(controller.Statements, s => Assert.Equal("Allow", s["Effect"]!.GetValue<string>()));
+
+        // Its only write, the cleanup's delete, is limited to ENIs carrying the agents' owner tag.
+        var writes = controller.Statements.Where(s => IamPolicy.Many(s["Action"]).Any(a => !a.StartsWith("ec2:Describe", StringComparison.Ordinal))).ToList();
+        var delete = Assert.Single(writes);
+        Assert.Equal(["ec2:DeleteNetworkInterface"], IamPolicy.Many(delete["Action"]));
+        Assert.True(IsEni(delete["Resource"]!.GetValue<string>()));
+        Assert.Equal(IamPolicy.EniTag("OwnerValue"), Condition(delete, "StringEquals", $"ec2:ResourceTag/{IamPolicy.EniTag("Owner")}"));
     }
 
     private static bool IsEni(string arn) => arn.EndsWith(":network-interface/*", StringComparison.Ordinal);

@@ -42,10 +42,12 @@ internal static class ControllerCommandLine
         var ec2ActionQps = new Option<string>("--ec2-action-qps") { Description = "Per-bucket EC2 rate ceilings, e.g. describe=2. Env: BRANCH_ENI_EC2_ACTION_QPS." };
         var ec2ActionBurst = new Option<string>("--ec2-action-burst") { Description = "Per-bucket EC2 bursts, e.g. describe=5. Env: BRANCH_ENI_EC2_ACTION_BURST." };
         var sgNamespaces = new Option<string>("--sg-annotation-namespaces") { Description = "Comma-separated namespaces where it counts; empty: all. Env: SG_ANNOTATION_NAMESPACES." };
+        var cleanup = CleanupOptions.Create();
         var command = new Command("run", "Serve the admission webhooks and take part in leader election.")
         {
             kubeconfig, address, service, url, certFile, keyFile, health, agents, secret, leaderElect, logLevel, sgAnnotation, sgNamespaces, sgInterval, ec2Endpoint, region,
             ec2Adaptive, ec2ActionQps, ec2ActionBurst,
+            cleanup.ClusterName, cleanup.Enable, cleanup.Interval, cleanup.Cooldown,
         };
         command.SetAction((parse, token) =>
         {
@@ -79,7 +81,12 @@ internal static class ControllerCommandLine
                 return Task.FromResult(2);
             }
 
-            var options = new ControllerOptions
+            if (cleanup.Read(parse, env, defaults) is not { } cleanupOptions)
+            {
+                return Task.FromResult(2);
+            }
+
+            var options = cleanupOptions with
             {
                 Kubeconfig = parse.GetValue(kubeconfig) ?? NonEmpty(env("KUBECONFIG")),
                 WebhookAddress = parse.GetValue(address) ?? defaults.WebhookAddress,
@@ -116,10 +123,10 @@ internal static class ControllerCommandLine
         return root;
     }
 
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+    internal static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary>The agent's spelling of booleans (true/1/yes, false/0/no); unset is false.</summary>
-    private static bool TryParseBool(string? text, out bool value)
+    internal static bool TryParseBool(string? text, out bool value)
     {
         value = false;
         switch (text?.Trim().ToLowerInvariant())

@@ -72,9 +72,36 @@ internal sealed record ControllerOptions
     public Aws.Ec2CallLimits Ec2Limits() =>
         new Aws.Ec2CallLimits
         {
-            Buckets = new Dictionary<string, (double, int)>(StringComparer.Ordinal) { [Aws.Ec2CallLimits.DescribeBucket] = Ec2DescribeBudget },
+            Buckets = new Dictionary<string, (double, int)>(StringComparer.Ordinal)
+            {
+                [Aws.Ec2CallLimits.DescribeBucket] = Ec2DescribeBudget,
+                ["DeleteNetworkInterface"] = Ec2DeleteBudget,
+            },
             Adaptive = Ec2Adaptive ? new Aws.AdaptiveSettings() : null,
         }.WithOverrides(Ec2ActionQps, Ec2ActionBurst, "--ec2-action-qps (BRANCH_ENI_EC2_ACTION_QPS)", "--ec2-action-burst (BRANCH_ENI_EC2_ACTION_BURST)");
+
+    /// <summary>--cluster-name / CLUSTER_NAME, as on the agents: the cleanup deletes only ENIs tagged
+    /// <c>kubernetes.io/cluster/&lt;name&gt;=owned</c>. Null: no cleanup.</summary>
+    public string? ClusterName { get; init; }
+
+    /// <summary>--eni-cleanup / ENI_CLEANUP: the leader's cluster-wide cleanup of ENIs whose instance or pod is gone.
+    /// Null (unset): on when a cluster name is given; true without a cluster name is an error.</summary>
+    public bool? EniCleanup { get; init; }
+
+    /// <summary>Seconds between cleanup passes (--eni-cleanup-interval-seconds).</summary>
+    public TimeSpan EniCleanupInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long an ENI must stay garbage, seen on two passes at least this far apart, before the leader deletes
+    /// it (--eni-cleanup-cooldown-seconds). Longer than the agents' own 60 s so an agent that is alive cleans its own
+    /// instance's ENIs first.</summary>
+    public TimeSpan EniCleanupCooldown { get; init; } = TimeSpan.FromSeconds(300);
+
+    /// <summary>Whether this replica runs the cleanup job (when it leads).</summary>
+    public bool EniCleanupEnabled => EniCleanup ?? ClusterName is not null;
+
+    /// <summary>The controller's budget for DeleteNetworkInterface (refill per second, burst): a fifth of EC2's 5/s
+    /// per-account refill, so a backlog after a dead node never starves the agents' own deletes.</summary>
+    public (double Rate, int Burst) Ec2DeleteBudget { get; init; } = (1, 10);
 
     /// <summary>How long a membership answer stays in use while EC2 cannot be read (see CompanionReconciler).</summary>
     public TimeSpan SgMembershipMaxStaleness { get; init; } = TimeSpan.FromMinutes(10);
@@ -143,6 +170,26 @@ internal sealed record ControllerOptions
         catch (FormatException e)
         {
             problems.Add(e.Message);
+        }
+
+        if (EniCleanup == true && ClusterName is null)
+        {
+            problems.Add("--eni-cleanup needs --cluster-name (CLUSTER_NAME): only ENIs tagged kubernetes.io/cluster/<name>=owned are cleaned up");
+        }
+
+        if (ClusterName is not null && (ClusterName.Length > 100 || ClusterName.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))))
+        {
+            problems.Add($"--cluster-name '{ClusterName}' is not a cluster name (letters, digits, '-', '_', '.'; at most 100)");
+        }
+
+        if (EniCleanupInterval < TimeSpan.FromSeconds(1) || EniCleanupInterval > TimeSpan.FromDays(1))
+        {
+            problems.Add($"--eni-cleanup-interval-seconds {EniCleanupInterval.TotalSeconds} is not between 1 and 86400");
+        }
+
+        if (EniCleanupCooldown < TimeSpan.FromSeconds(1) || EniCleanupCooldown > TimeSpan.FromDays(1))
+        {
+            problems.Add($"--eni-cleanup-cooldown-seconds {EniCleanupCooldown.TotalSeconds} is not between 1 and 86400");
         }
 
         if (AgentIdentities.Count == 0)

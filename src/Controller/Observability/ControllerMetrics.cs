@@ -8,8 +8,8 @@ namespace BranchEni.Controller.Observability;
 /// <summary>
 /// The controller's series as Prometheus text (exposition format 0.0.4), in the agent's dependency-free style
 /// (src/NodeAgent/Observability/AgentMetrics.cs): admissions by webhook and verdict, admission latency by webhook,
-/// leadership, cache sync, the serving certificate's remaining life, EC2 calls (security-group membership) and
-/// companion NetworkPolicy writes.
+/// leadership, cache sync, the serving certificate's remaining life, EC2 calls (security-group membership, ENI cleanup),
+/// companion NetworkPolicy writes and the ENI cleanup's deletions.
 /// </summary>
 internal sealed class ControllerMetrics : IEc2CallMetrics
 {
@@ -19,6 +19,9 @@ internal sealed class ControllerMetrics : IEc2CallMetrics
     private readonly ConcurrentDictionary<string, Histogram> _latency = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Action, string Outcome), long> _ec2Calls = new();
     private readonly ConcurrentDictionary<string, long> _companionWrites = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Kind, string Reason), long> _enisDeleted = new();
+    private long _cleanupErrors;
+    private volatile object? _cleanupSuspects; // a boxed int: a Nullable<long> field can be read torn
 
     public Func<bool>? IsLeader { get; set; }
 
@@ -46,6 +49,19 @@ internal sealed class ControllerMetrics : IEc2CallMetrics
     /// <summary>A companion NetworkPolicy was created, updated or deleted.</summary>
     public void CompanionWrite(string verb) => _companionWrites.AddOrUpdate(verb, 1, (_, n) => n + 1);
 
+    /// <summary>The cleanup deleted an ENI of a kind (branch, trunk) for a reason (instance-gone, pod-gone).</summary>
+    public void EniDeleted(string kind, string reason) => _enisDeleted.AddOrUpdate((kind, reason), 1, (_, n) => n + 1);
+
+    public long EnisDeleted(string kind, string reason) => _enisDeleted.TryGetValue((kind, reason), out var n) ? n : 0;
+
+    /// <summary>A cleanup pass or one of its deletes failed.</summary>
+    public void CleanupError() => Interlocked.Increment(ref _cleanupErrors);
+
+    public long CleanupErrors => Interlocked.Read(ref _cleanupErrors);
+
+    /// <summary>ENIs the leader's cleanup has judged garbage and is waiting out the cooldown for.</summary>
+    public void CleanupSuspects(int count) => _cleanupSuspects = count;
+
     public long CompanionWrites(string verb) => _companionWrites.TryGetValue(verb, out var n) ? n : 0;
 
     public long Ec2Calls(string action, string outcome) => _ec2Calls.TryGetValue((action, outcome), out var n) ? n : 0;
@@ -65,10 +81,14 @@ internal sealed class ControllerMetrics : IEc2CallMetrics
             text.Append(Invariant($"branch_eni_controller_admissions_total{{webhook=\"{webhook}\",verdict=\"{verdict}\"}} {count}\n"));
         }
 
-        Counter(text, "branch_eni_controller_ec2_calls_total", "EC2 call attempts for security-group membership, by action and outcome.",
+        Counter(text, "branch_eni_controller_ec2_calls_total", "EC2 call attempts (security-group membership, ENI cleanup), by action and outcome.",
             _ec2Calls.Select(p => ($"action=\"{p.Key.Action}\",outcome=\"{p.Key.Outcome}\"", p.Value)));
         Counter(text, "branch_eni_controller_companion_writes_total", "Companion NetworkPolicy writes, by verb (create, update, delete).",
             _companionWrites.Select(p => ($"verb=\"{p.Key}\"", p.Value)));
+        Counter(text, "branch_eni_controller_enis_deleted_total", "ENIs the leader's cleanup deleted, by kind (branch, trunk) and reason (instance-gone, pod-gone).",
+            _enisDeleted.Select(p => ($"kind=\"{p.Key.Kind}\",reason=\"{p.Key.Reason}\"", p.Value)));
+        text.Append(Invariant($"# HELP branch_eni_controller_cleanup_errors_total ENI cleanup passes and deletes that failed.\n# TYPE branch_eni_controller_cleanup_errors_total counter\nbranch_eni_controller_cleanup_errors_total {CleanupErrors}\n"));
+        Gauge(text, "branch_eni_controller_cleanup_suspects", "ENIs judged garbage and waiting out the cleanup cooldown (leader only).", _cleanupSuspects is int n ? n : null);
 
         const string name = "branch_eni_controller_admission_seconds";
         text.Append(Invariant($"# HELP {name} Time to answer an admission review, by webhook.\n# TYPE {name} histogram\n"));
