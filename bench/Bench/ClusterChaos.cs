@@ -16,6 +16,8 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
     private readonly HashSet<string> _doubleVlans = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _agentPeakMb = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, (double Sum, int Samples)> _rates = new(StringComparer.Ordinal);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     public long InjectedThrottles { get; private set; }
 
@@ -136,6 +138,7 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
             if (tick++ % 4 == 0)
             {
                 SampleMemory();
+                await SampleRatesAsync();
             }
         }
     }
@@ -156,6 +159,59 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
             foreach (var controller in fleet.Controllers.Where(c => !c.HasExited))
             {
                 ControllerPeakMb = Math.Max(ControllerPeakMb, Rss(controller));
+            }
+        }
+    }
+
+    /// <summary>The agents' AIMD rates (their /metrics), summed over the running agents per bucket and averaged over the
+    /// samples since the last call: how much of the account's refill the fleet was asking for.</summary>
+    public string TakeRateSummary()
+    {
+        lock (_gate)
+        {
+            var text = string.Join(", ", _rates.OrderBy(r => r.Key, StringComparer.Ordinal)
+                .Select(r => FormattableString.Invariant($"{r.Key} {r.Value.Sum / r.Value.Samples:0.##}/s")));
+            _rates.Clear();
+            return text;
+        }
+    }
+
+    private async Task SampleRatesAsync()
+    {
+        List<string> health;
+        lock (fleet)
+        {
+            health = fleet.Nodes.Where(n => n.Agent is { HasExited: false }).Select(n => n.Health).ToList();
+        }
+
+        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var address in health)
+        {
+            try
+            {
+                foreach (var line in (await _http.GetStringAsync(new Uri($"http://{address}/metrics"))).Split('\n'))
+                {
+                    const string Prefix = "branch_eni_ec2_rate_per_second{bucket=\"";
+                    if (line.StartsWith(Prefix, StringComparison.Ordinal) && line.IndexOf('"', Prefix.Length) is var end and > 0)
+                    {
+                        var bucket = line[Prefix.Length..end];
+                        sums[bucket] = sums.GetValueOrDefault(bucket)
+                            + double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                    }
+                }
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+            {
+                // killed or restarting: it asks for nothing now
+            }
+        }
+
+        lock (_gate)
+        {
+            foreach (var (bucket, sum) in sums)
+            {
+                var (total, samples) = _rates.GetValueOrDefault(bucket);
+                _rates[bucket] = (total + sum, samples + 1);
             }
         }
     }

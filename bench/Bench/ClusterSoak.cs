@@ -47,11 +47,14 @@ internal sealed class ClusterSoak(SandboxHost host, KubeTestClient kube, Cluster
             var created = Admin.CallCounts;
             floorMs = AgentBench.TokenBucketFloorMs(before, created, buckets);
             strangers = await StrangersAsync();
+            Console.Error.WriteLine($"cluster: create phase: the agents' AIMD rates summed (mean of samples every 2 s): {chaos.TakeRateSummary()}; " +
+                $"the account refills {Describe(buckets)}");
 
             clock.Restart();
             await DeleteWavesAsync();
             await UntilNoBranchesAsync(TimeSpan.FromSeconds(300));
             deletedMs = clock.Elapsed.TotalMilliseconds;
+            Console.Error.WriteLine($"cluster: delete phase: the agents' AIMD rates summed: {chaos.TakeRateSummary()}");
             deleteFloorMs = (ClusterBench.AgentCooldownSeconds * 1000) + AgentBench.TokenBucketFloorMs(created, Admin.CallCounts, buckets);
         }
         finally
@@ -61,8 +64,18 @@ internal sealed class ClusterSoak(SandboxHost host, KubeTestClient kube, Cluster
             Admin.Faults = new FaultSettings();
         }
 
-        return Rows(before, Admin.CallCounts, chaos, (annotatedMs, floorMs, deletedMs, deleteFloorMs), strangers, Leaked(Admin.Snapshot()));
+        var end = Admin.Snapshot();
+        foreach (var eni in LeakedEnis(end))
+        {
+            Console.Error.WriteLine($"cluster: leaked {eni.Id} ({eni.InterfaceType}, {eni.Status}, instance tag {eni.Tags.GetValueOrDefault("node.k8s.amazonaws.com/instance_id")}, " +
+                $"pod {eni.Tags.GetValueOrDefault(PodUidTag)}, associated: {end.Associations.Any(a => a.BranchInterfaceId == eni.Id)})");
+        }
+
+        return Rows(before, Admin.CallCounts, chaos, (annotatedMs, floorMs, deletedMs, deleteFloorMs), strangers, LeakedEnis(end).Count());
     }
+
+    private static string Describe(ThrottleSettings b) => FormattableString.Invariant(
+        $"CreateNetworkInterface {b.CreateNetworkInterface.RefillPerSecond}/s, DeleteNetworkInterface {b.DeleteNetworkInterface.RefillPerSecond}/s, other mutating {b.Mutating.RefillPerSecond}/s, Describe {b.Describe.RefillPerSecond}/s");
 
     private IReadOnlyList<Measurement> Rows(IReadOnlyDictionary<string, Ec2CallCount> before, IReadOnlyDictionary<string, Ec2CallCount> after,
         ClusterChaos chaos, (double Annotated, double Floor, double Deleted, double DeleteFloor) times, int strangers, int leaked)
@@ -198,17 +211,17 @@ internal sealed class ClusterSoak(SandboxHost host, KubeTestClient kube, Cluster
     private async Task UntilNoBranchesAsync(TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < timeout && Leaked(Admin.Snapshot()) > 0)
+        while (deadline.Elapsed < timeout && LeakedEnis(Admin.Snapshot()).Any())
         {
             await Task.Delay(250);
         }
     }
 
     /// <summary>ENIs tagged as ours that are not the trunk of a running instance: with every pod deleted, each is a leak.</summary>
-    private int Leaked(Ec2Snapshot snapshot)
+    private IEnumerable<EniSnapshot> LeakedEnis(Ec2Snapshot snapshot)
     {
         var running = fleet.Nodes.Where(n => !n.Retired).Select(n => n.InstanceId).ToHashSet(StringComparer.Ordinal);
-        return snapshot.NetworkInterfaces.Count(e => e.Tags.GetValueOrDefault(Owner) == "branch-eni"
+        return snapshot.NetworkInterfaces.Where(e => e.Tags.GetValueOrDefault(Owner) == "branch-eni"
             && !(e.InterfaceType == "trunk" && e.InstanceId is { } id && running.Contains(id)));
     }
 }
