@@ -16,7 +16,7 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
     private readonly HashSet<string> _doubleVlans = new(StringComparer.Ordinal);
     private readonly Dictionary<string, double> _agentPeakMb = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (double Sum, int Samples)> _rates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (double Sum, double Lowest, int Samples)> _rates = new(StringComparer.Ordinal);
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
     public long InjectedThrottles { get; private set; }
@@ -170,7 +170,7 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
         lock (_gate)
         {
             var text = string.Join(", ", _rates.OrderBy(r => r.Key, StringComparer.Ordinal)
-                .Select(r => FormattableString.Invariant($"{r.Key} {r.Value.Sum / r.Value.Samples:0.##}/s")));
+                .Select(r => FormattableString.Invariant($"{r.Key} {r.Value.Sum / r.Value.Samples:0.##}/s (lowest agent {r.Value.Lowest / r.Value.Samples:0.###}/s)")));
             _rates.Clear();
             return text;
         }
@@ -184,7 +184,7 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
             health = fleet.Nodes.Where(n => n.Agent is { HasExited: false }).Select(n => n.Health).ToList();
         }
 
-        var sums = new Dictionary<string, double>(StringComparer.Ordinal);
+        var sums = new Dictionary<string, (double Sum, double Lowest)>(StringComparer.Ordinal);
         foreach (var address in health)
         {
             try
@@ -195,8 +195,8 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
                     if (line.StartsWith(Prefix, StringComparison.Ordinal) && line.IndexOf('"', Prefix.Length) is var end and > 0)
                     {
                         var bucket = line[Prefix.Length..end];
-                        sums[bucket] = sums.GetValueOrDefault(bucket)
-                            + double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                        var rate = double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+                        sums[bucket] = sums.TryGetValue(bucket, out var seen) ? (seen.Sum + rate, Math.Min(seen.Lowest, rate)) : (rate, rate);
                     }
                 }
             }
@@ -208,10 +208,10 @@ internal sealed class ClusterChaos(SandboxAdmin admin, ClusterFleet fleet, int s
 
         lock (_gate)
         {
-            foreach (var (bucket, sum) in sums)
+            foreach (var (bucket, (sum, lowest)) in sums)
             {
-                var (total, samples) = _rates.GetValueOrDefault(bucket);
-                _rates[bucket] = (total + sum, samples + 1);
+                var (total, lowestTotal, samples) = _rates.GetValueOrDefault(bucket);
+                _rates[bucket] = (total + sum, lowestTotal + lowest, samples + 1);
             }
         }
     }
