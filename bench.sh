@@ -10,5 +10,7 @@ dotnet publish src/CniPlugin -c Release -o artifacts/bin -v quiet -nologo >/dev/
 dotnet publish bench/EmptyAot -c Release -o artifacts/bench/empty-aot -v quiet -nologo >/dev/null
 # The agent rows run the shipped native-AOT agent.
 dotnet publish src/NodeAgent -c Release -r linux-x64 -o artifacts/bench/agent -v quiet -nologo >/dev/null
+# The cluster rows run the shipped native-AOT controller too.
+dotnet publish src/Controller -c Release -r linux-x64 -o artifacts/bench/controller -v quiet -nologo >/dev/null
 mkdir -p docs
 exec dotnet bench/Bench/bin/Release/net10.0/branch-eni-bench.dll --write docs/benchmarks.md "$@"

@@ -169,7 +169,7 @@ internal static class AgentBench
 
     /// <summary>Ready, or waiting only for the trunk's link: without the demo's fabric no link carries the trunk's MAC
     /// on this host, but the informers are synced and the workers provisioning by then.</summary>
-    private static async Task<bool> IsReady(HttpClient http, string health)
+    internal static async Task<bool> IsReady(HttpClient http, string health)
     {
         try
         {
@@ -183,7 +183,7 @@ internal static class AgentBench
         }
     }
 
-    private static async Task Until(Func<Task<bool>> probe, TimeSpan timeout, string what)
+    internal static async Task Until(Func<Task<bool>> probe, TimeSpan timeout, string what)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (!await probe())
@@ -204,7 +204,7 @@ internal static class AgentBench
         return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

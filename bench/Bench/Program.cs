@@ -22,6 +22,7 @@ internal static class Program
             ("delegate", DelegateBench.Run),
             ("agent", AgentBench.Run),
             ("rate", RateBench.Run),
+            ("cluster", ClusterBench.Run),
         };
         if (only is not null && write is not null)
         {
