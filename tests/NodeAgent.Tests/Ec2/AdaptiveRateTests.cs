@@ -11,14 +11,58 @@ namespace BranchEni.Agent.Tests.Ec2;
 /// <summary>AIMD over the local action buckets (issue 20), on an injected clock: no test here waits for real time.</summary>
 public sealed class AdaptiveRateTests
 {
-    private static readonly AdaptiveSettings Settings = new() { Floor = 0.05, DecreaseFactor = 0.5, IncreaseFraction = 0.1, CutWindow = TimeSpan.FromMilliseconds(250) };
+    // The cut mechanics on their own (a cut on any throttle); the tolerance has its own tests below.
+    private static readonly AdaptiveSettings Settings = new()
+    {
+        Floor = 0.05, DecreaseFactor = 0.5, IncreaseFraction = 0.1, CutWindow = TimeSpan.FromMilliseconds(250), ThrottleTolerance = 0,
+    };
 
     private long _now = 1;
 
-    private (TokenBucket Bucket, AdaptiveRate Rate) Make(double ceiling = 10, int burst = 100)
+    private (TokenBucket Bucket, AdaptiveRate Rate) Make(double ceiling = 10, int burst = 100, AdaptiveSettings? settings = null)
     {
         var bucket = new TokenBucket(ceiling, burst, () => _now);
-        return (bucket, new AdaptiveRate(bucket, ceiling, Settings, () => _now));
+        return (bucket, new AdaptiveRate(bucket, ceiling, settings ?? Settings, () => _now));
+    }
+
+    [Fact]
+    public void Throttles_below_the_tolerance_neither_cut_nor_stop_growth()
+    {
+        // Three answers in ten throttled, as when other clients of the account (or EC2 itself) throttle whatever this
+        // agent does: the rate stays at the ceiling, and a rate below it keeps growing.
+        var (bucket, rate) = Make(settings: new AdaptiveSettings());
+        bucket.SetRate(4);
+        for (var i = 0; i < 200; i++)
+        {
+            Advance(0.1);
+            Assert.Null(i % 10 is 2 or 5 or 8 ? rate.Throttled() : null);
+            if (i % 10 is not (2 or 5 or 8))
+            {
+                rate.Succeeded();
+            }
+        }
+
+        Assert.InRange(rate.ThrottleShare, 0.2, 0.45);
+        Assert.Equal(10, rate.Rate);
+    }
+
+    [Fact]
+    public void A_run_of_throttles_past_the_tolerance_cuts_and_empties_the_bucket()
+    {
+        // The agents themselves overrun the account: nearly every answer is a throttle.
+        var (bucket, rate) = Make(settings: new AdaptiveSettings());
+        var cuts = new List<(double, double)>();
+        for (var i = 0; i < 7; i++)
+        {
+            Advance(0.3);
+            if (rate.Throttled() is { } cut)
+            {
+                cuts.Add(cut);
+            }
+        }
+
+        Assert.Equal([(10d, 5d)], cuts); // 1 - 0.9^7 = 0.52: the seventh throttle in a row passes 0.5
+        Assert.NotNull(bucket.TryTake());
     }
 
     private void Advance(double seconds) => _now += (long)(seconds * Stopwatch.Frequency);
@@ -96,7 +140,12 @@ public sealed class AdaptiveRateTests
     {
         Func<Task<int>> throttled = () => throw new AmazonServiceException("slow down") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable };
         var adaptive = new Ec2CallPolicy(new Ec2CallLimits { MaxAttempts = 1 }, new AgentMetrics(), Serilog.Core.Logger.None);
-        await Assert.ThrowsAsync<AmazonServiceException>(() => adaptive.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
+        for (var i = 0; i < 7; i++)
+        {
+            // Seven throttles in a row: past the default tolerance (half of recent answers).
+            await Assert.ThrowsAsync<AmazonServiceException>(() => adaptive.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
+        }
+
         Assert.Equal(5, adaptive.Rates().Single(r => r.Bucket == "CreateTags").Rate);
         Assert.Equal(5, adaptive.Rates().Single(r => r.Bucket == Ec2CallLimits.MutatingBucket).Rate); // other buckets untouched
 
