@@ -69,28 +69,35 @@ internal sealed class CleanupEc2(IAmazonEC2 ec2, Ec2CallPolicy policy)
         return result;
     }
 
-    /// <summary>Of <paramref name="eniIds"/>, those in any trunk association, as branch or as trunk.</summary>
-    public async Task<IReadOnlySet<string>> AssociatedAsync(IReadOnlyCollection<string> eniIds, CancellationToken ct)
+    /// <summary>
+    /// Every ENI id (branch or trunk) in an association with one of <paramref name="trunkIds"/>. Asked by trunk: the
+    /// <c>trunk-interface-association.trunk-interface-id</c> filter is the one the VPC resource controller relies on
+    /// (EC2's reference documents only gre-key and interface-protocol), so a branch is checked through the trunk its
+    /// <c>vpcresources.k8s.aws/trunk-eni-id</c> tag names. A trunk EC2 no longer knows has no associations.
+    /// </summary>
+    public async Task<IReadOnlySet<string>> AssociatedWithTrunksAsync(IReadOnlyCollection<string> trunkIds, CancellationToken ct)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var batch in eniIds.Chunk(ValuesPerFilter))
+        foreach (var batch in trunkIds.Chunk(ValuesPerFilter))
         {
-            foreach (var side in new[] { "trunk-interface-association.branch-interface-id", "trunk-interface-association.trunk-interface-id" })
+            string? next = null;
+            do
             {
-                string? next = null;
-                do
+                var request = new DescribeTrunkInterfaceAssociationsRequest
                 {
-                    var request = new DescribeTrunkInterfaceAssociationsRequest { Filters = [new Filter(side, [.. batch])], MaxResults = 255, NextToken = next };
-                    var page = await policy.CallAsync("DescribeTrunkInterfaceAssociations", c => ec2.DescribeTrunkInterfaceAssociationsAsync(request, c), ct).ConfigureAwait(false);
-                    foreach (var association in page.InterfaceAssociations ?? [])
-                    {
-                        result.UnionWith(new[] { association.BranchInterfaceId, association.TrunkInterfaceId }.OfType<string>().Where(batch.Contains));
-                    }
-
-                    next = page.NextToken;
+                    Filters = [new Filter("trunk-interface-association.trunk-interface-id", [.. batch])],
+                    MaxResults = 255,
+                    NextToken = next,
+                };
+                var page = await policy.CallAsync("DescribeTrunkInterfaceAssociations", c => ec2.DescribeTrunkInterfaceAssociationsAsync(request, c), ct).ConfigureAwait(false);
+                foreach (var association in page.InterfaceAssociations ?? [])
+                {
+                    result.UnionWith(new[] { association.BranchInterfaceId, association.TrunkInterfaceId }.OfType<string>());
                 }
-                while (!string.IsNullOrEmpty(next));
+
+                next = page.NextToken;
             }
+            while (!string.IsNullOrEmpty(next));
         }
 
         return result;

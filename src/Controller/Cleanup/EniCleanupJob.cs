@@ -110,9 +110,11 @@ internal sealed class EniCleanupJob(
         var ec2 = _ec2 ??= connectEc2();
         var enis = await ec2.OurAvailableEnisAsync(clusterName, ct).ConfigureAwait(false);
 
-        // Pods are read after the ENIs: a branch is created for a pod that exists, so its pod is in this later snapshot.
         var instances = await ec2.InstanceStatesAsync(
             enis.Select(e => e.Tag(Aws.EniTags.InstanceId)).OfType<string>().Where(i => i.Length > 0).Distinct(StringComparer.Ordinal).ToList(), ct).ConfigureAwait(false);
+
+        // Pods are read after the ENIs: a branch is created for a pod that exists, so its pod is in this later snapshot
+        // (a watch event still in flight is covered by the cooldown: the pod must be missing on every pass).
         var pods = podUids();
         var garbage = enis.Select(e => GarbageRules.Judge(e, clusterName, i => InstanceGone(instances, i), uid => pods?.Contains(uid))).OfType<Garbage>().ToList();
 
@@ -126,15 +128,25 @@ internal sealed class EniCleanupJob(
             return new CleanupPass([], [], _suspects.Count);
         }
 
-        // An association means a trunk still carries the branch (or the trunk still carries branches): not garbage.
-        var associated = await ec2.AssociatedAsync([.. due.Select(g => g.Eni.Id)], ct).ConfigureAwait(false);
-        foreach (var id in associated)
+        // An association means a trunk still carries the branch (or the trunk still carries branches): not garbage. A
+        // branch is looked up through the trunk its tag names; one without that tag cannot be checked and is kept.
+        var trunks = due.Select(TrunkOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
+        var associated = trunks.Count == 0 ? new HashSet<string>() : await ec2.AssociatedWithTrunksAsync(trunks, ct).ConfigureAwait(false);
+        var deletable = new List<Garbage>();
+        foreach (var g in due)
         {
-            log.Information("ENI {EniId} looks garbage but is in a trunk association; kept", id);
-            _suspects.Remove(id);
+            if (TrunkOf(g) is null || associated.Contains(g.Eni.Id))
+            {
+                log.Information("{Kind} ENI {EniId} looks garbage ({Reason}) but {Why}; kept", g.Kind, g.Eni.Id, g.Reason,
+                    TrunkOf(g) is null ? "has no trunk tag to check its association by" : "is in a trunk association");
+                _suspects.Remove(g.Eni.Id);
+                continue;
+            }
+
+            deletable.Add(g);
         }
 
-        return await DeleteAsync(ec2, due.Where(g => !associated.Contains(g.Eni.Id)).ToList(), now, ct).ConfigureAwait(false);
+        return await DeleteAsync(ec2, deletable, now, ct).ConfigureAwait(false);
     }
 
     private async Task<CleanupPass> DeleteAsync(CleanupEc2 ec2, List<Garbage> due, long now, CancellationToken ct)
@@ -180,6 +192,10 @@ internal sealed class EniCleanupJob(
         metrics.CleanupSuspects(_suspects.Count);
         return new CleanupPass(deleted, gone, _suspects.Count);
     }
+
+    /// <summary>The trunk whose associations decide: the ENI itself, or the trunk a branch's tag names (null: none).</summary>
+    private static string? TrunkOf(Garbage g) =>
+        g.Kind == GarbageRules.Trunk ? g.Eni.Id : g.Eni.Tag(Aws.EniTags.TrunkEniId) is { Length: > 0 } trunk ? trunk : null;
 
     /// <summary>Gone: EC2 does not know it, or it is shutting down or terminated. An empty state is not judged.</summary>
     private static bool? InstanceGone(IReadOnlyDictionary<string, string> states, string instanceId) =>

@@ -24,6 +24,9 @@ public sealed class CleanupWorld : IAsyncLifetime
     /// <summary>An instance id the sandbox never had: EC2 answers InvalidInstanceID.NotFound for it.</summary>
     public const string GoneInstance = "i-0deadbeef00000001";
 
+    /// <summary>The trunk a branch is tagged with unless a test says otherwise: gone with its instance, as EC2 does.</summary>
+    public const string GoneTrunk = "eni-0deadbeef00000001";
+
     public SandboxHost Sandbox { get; private set; } = null!;
 
     public AmazonEC2Client Ec2 { get; private set; } = null!;
@@ -58,10 +61,10 @@ public sealed class CleanupWorld : IAsyncLifetime
 
     /// <summary>An ENI shaped as the agents make them: a branch (or trunk) with the contract's tags; null values are left out.</summary>
     public Task<string> CreateEniAsync(string kind, string? cluster, string? instance, string? podUid = null, string? owner = EniTags.OwnerValue,
-        string clusterValue = "owned") => CreateEniAsync(Ec2, kind, cluster, instance, podUid, owner, clusterValue);
+        string clusterValue = "owned", string? trunk = GoneTrunk) => CreateEniAsync(Ec2, kind, cluster, instance, podUid, owner, clusterValue, trunk);
 
     public static async Task<string> CreateEniAsync(AmazonEC2Client ec2, string kind, string? cluster, string? instance, string? podUid = null,
-        string? owner = EniTags.OwnerValue, string clusterValue = "owned")
+        string? owner = EniTags.OwnerValue, string clusterValue = "owned", string? trunk = GoneTrunk)
     {
         var tags = new List<Tag>();
         void Add(string key, string? value)
@@ -81,6 +84,7 @@ public sealed class CleanupWorld : IAsyncLifetime
         Add(EniTags.InstanceId, instance);
         Add(EniTags.PodUid, podUid);
         Add(EniTags.VlanId, kind == "branch" ? "7" : null);
+        Add(EniTags.TrunkEniId, kind == "branch" ? trunk : null);
         var request = new CreateNetworkInterfaceRequest
         {
             SubnetId = DefaultSeed.NodeSubnetId,

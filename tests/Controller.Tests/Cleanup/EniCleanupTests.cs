@@ -80,12 +80,12 @@ public sealed class EniCleanupTests(CleanupWorld world) : IClassFixture<CleanupW
     }
 
     [Fact]
-    public async Task When_in_doubt_it_keeps_associated_attached_foreign_other_cluster_untagged_and_unanswerable_enis()
+    public async Task When_in_doubt_it_keeps_associated_attached_foreign_other_cluster_untagged_and_uncheckable_enis()
     {
         var cluster = NewCluster();
         var gone = CleanupWorld.GoneInstance;
         var trunk = await world.CreateEniAsync("trunk", cluster, gone);
-        var associated = await world.CreateEniAsync("branch", cluster, gone, podUid: "p");
+        var associated = await world.CreateEniAsync("branch", cluster, gone, podUid: "p", trunk: trunk);
         await world.Ec2.AssociateTrunkInterfaceAsync(new AssociateTrunkInterfaceRequest { BranchInterfaceId = associated, TrunkInterfaceId = trunk, VlanId = 3 });
         var attached = await world.CreateEniAsync("trunk", cluster, gone);
         var attachment = (await world.Ec2.AttachNetworkInterfaceAsync(
@@ -99,6 +99,8 @@ public sealed class EniCleanupTests(CleanupWorld world) : IClassFixture<CleanupW
             await world.CreateEniAsync("branch", null, gone),
             await world.CreateEniAsync("branch", cluster, gone, clusterValue: "shared"),
             await world.CreateEniAsync("branch", cluster, instance: null),
+            // Its association cannot be checked without the trunk its tag would name.
+            await world.CreateEniAsync("branch", cluster, gone, trunk: null),
             // A live instance's branches: one without a pod tag, one whose pod cannot be looked up (cache not synced).
             await world.CreateEniAsync("branch", cluster, DefaultSeed.NodeInstanceId),
             await world.CreateEniAsync("branch", cluster, DefaultSeed.NodeInstanceId, podUid: Guid.NewGuid().ToString()),
