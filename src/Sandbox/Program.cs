@@ -61,22 +61,8 @@ internal static class Program
             return 2;
         }
 
-        if (ClusterError(nodes, instanceType, seedFile) is { } error)
+        if (ChooseSeed(seedFile, nodes, instanceType) is not { } seed)
         {
-            Console.Error.WriteLine($"branch-eni-sandbox: {error}\n{Usage}");
-            return 2;
-        }
-
-        SandboxSeed seed;
-        try
-        {
-            seed = nodes is not null
-                ? ClusterSeed.Create(int.Parse(nodes, System.Globalization.CultureInfo.InvariantCulture), instanceType ?? "m5.4xlarge")
-                : seedFile is null ? DefaultSeed.Create() : LoadSeed(seedFile);
-        }
-        catch (Exception e) when (e is IOException or JsonException or ArgumentException or UnauthorizedAccessException)
-        {
-            Console.Error.WriteLine($"branch-eni-sandbox: seed {seedFile}: {e.Message}");
             return 2;
         }
 
@@ -114,6 +100,28 @@ internal static class Program
         }
 
         return 0;
+    }
+
+    /// <summary>The --seed file, a --nodes cluster or the default seed; null after saying on stderr what is wrong.</summary>
+    private static SandboxSeed? ChooseSeed(string? seedFile, string? nodes, string? instanceType)
+    {
+        if (ClusterError(nodes, instanceType, seedFile) is { } error)
+        {
+            Console.Error.WriteLine($"branch-eni-sandbox: {error}\n{Usage}");
+            return null;
+        }
+
+        try
+        {
+            return nodes is not null
+                ? ClusterSeed.Create(int.Parse(nodes, System.Globalization.CultureInfo.InvariantCulture), instanceType ?? "m5.4xlarge")
+                : seedFile is null ? DefaultSeed.Create() : LoadSeed(seedFile);
+        }
+        catch (Exception e) when (e is IOException or JsonException or ArgumentException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"branch-eni-sandbox: seed {seedFile}: {e.Message}");
+            return null;
+        }
     }
 
     /// <summary>Why --nodes/--instance-type cannot be used as given, or null when they can.</summary>

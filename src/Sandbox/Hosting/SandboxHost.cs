@@ -73,16 +73,7 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
 
         var state = new Ec2State(options.Seed);
         var throttle = new Ec2Throttle(options.Throttling);
-        var kubernetes = new KubernetesStore(options.Seed, id =>
-        {
-            lock (state.Gate)
-            {
-                var instance = state.Instances.FirstOrDefault(i => i.Id == id);
-                return instance is null
-                    ? null
-                    : (instance.InstanceType, instance.AvailabilityZone, state.Eni(instance.PrimaryEniId).PrivateIp.ToString());
-            }
-        });
+        var kubernetes = new KubernetesStore(options.Seed, id => InstanceFacts(state, id));
         var identities = new SandboxIdentities();
         var apps = new List<WebApplication>();
         var listeners = new ImdsListeners(state, () => Build(null, _ => { }));
@@ -130,6 +121,18 @@ public sealed class SandboxHost : IAsyncDisposable, IDisposable
             }
 
             throw;
+        }
+    }
+
+    /// <summary>What a seeded Node needs of its instance (type, zone, primary address), or null for an unknown one.</summary>
+    private static (string InstanceType, string Zone, string Ip)? InstanceFacts(Ec2State state, string id)
+    {
+        lock (state.Gate)
+        {
+            var instance = state.Instances.FirstOrDefault(i => i.Id == id);
+            return instance is null
+                ? null
+                : (instance.InstanceType, instance.AvailabilityZone, state.Eni(instance.PrimaryEniId).PrivateIp.ToString());
         }
     }
 
