@@ -108,6 +108,9 @@ public sealed class ControllerOptionsTests
     [InlineData("SG_MEMBERSHIP_INTERVAL_SECONDS", "0")]
     [InlineData("BRANCH_ENI_EC2_ENDPOINT", "not a url")]
     [InlineData("BRANCH_ENI_EC2_ENDPOINT", "ftp://127.0.0.1")]
+    [InlineData("BRANCH_ENI_EC2_ADAPTIVE", "maybe")]
+    [InlineData("BRANCH_ENI_EC2_ACTION_QPS", "describe=fast")]
+    [InlineData("BRANCH_ENI_EC2_ACTION_BURST", "nosuchbucket=3")]
     public async Task A_bad_membership_setting_is_refused_and_nothing_runs(string name, string value)
     {
         var (code, options) = await ParseAsync(new() { [name] = value }, "--webhook-service", "kube-system/c");
@@ -149,5 +152,20 @@ public sealed class ControllerOptionsTests
         var (code, options) = await ParseAsync(new() { [name] = value }, "--webhook-service", "kube-system/c");
         Assert.Equal(2, code);
         Assert.Null(options);
+    }
+
+    [Fact]
+    public async Task Ec2_rates_are_adaptive_by_default_and_ceilings_come_from_flags_else_the_environment()
+    {
+        var (code, options) = await ParseAsync(new() { ["BRANCH_ENI_EC2_ACTION_QPS"] = "describe=4" }, "--webhook-service", "kube-system/c");
+        Assert.Equal(0, code);
+        var limits = options!.Ec2Limits();
+        Assert.NotNull(limits.Adaptive);
+        Assert.Equal((4d, 5), limits.Buckets[BranchEni.Aws.Ec2CallLimits.DescribeBucket]);
+
+        (_, options) = await ParseAsync(new() { ["BRANCH_ENI_EC2_ACTION_QPS"] = "describe=4" }, "--webhook-service", "kube-system/c",
+            "--ec2-action-qps", "describe=1", "--ec2-adaptive", "false");
+        Assert.Null(options!.Ec2Limits().Adaptive);
+        Assert.Equal(1, options.Ec2Limits().Buckets[BranchEni.Aws.Ec2CallLimits.DescribeBucket].Rate);
     }
 }
