@@ -109,7 +109,9 @@ internal sealed class ClusterSoak(SandboxHost host, KubeTestClient kube, Cluster
             new Measurement("cluster: delete phase to no branch ENI left", times.Deleted, "agent cooldown + token-bucket floor", times.DeleteFloor,
                 AimRatio: null, AimAbsolute: null),
             new Measurement($"cluster: agent RSS, sum over {n} nodes (peak per node)", peaks.Values.Sum(), "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
-            new Measurement("cluster: agent RSS, largest node", peaks.Values.DefaultIfEmpty(0).Max(), "-", null, AimRatio: null, AimAbsolute: 40, Unit: "MB"),
+            // The peak while the node works through its pods in the storm; no aim (the issue sets none, and the agent
+            // group's 40 MB is for a settled agent, not a peak under load).
+            new Measurement("cluster: agent peak RSS, largest node", peaks.Values.DefaultIfEmpty(0).Max(), "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
             new Measurement("cluster: controller RSS (peak of 2 replicas)", chaos.ControllerPeakMb, "-", null, AimRatio: null, AimAbsolute: null, Unit: "MB"),
         ];
     }

@@ -6,7 +6,7 @@ namespace BranchEni.Aws;
 /// AIMD over one action's <see cref="TokenBucket"/>, so agents that share an account's EC2 bucket without a coordinator
 /// converge near its refill rate: the local rate starts at the ceiling; every second of success adds
 /// <see cref="AdaptiveSettings.IncreaseFraction"/> of the ceiling, up to the ceiling; and when the share of recent
-/// answers that were throttles rises above <see cref="AdaptiveSettings.ThrottleTolerance"/>, the rate is halved (at
+/// answers that were throttles rises above <see cref="AdaptiveSettings.ThrottleTolerance"/>, the rate is cut (at
 /// most once per <see cref="AdaptiveSettings.CutWindow"/>: a storm of in-flight throttles is one signal, as TCP cuts
 /// once per round trip) down to a floor, and the local bucket is emptied so the burst stops at once.
 /// </summary>
@@ -110,7 +110,10 @@ public sealed record AdaptiveSettings
     /// <summary>The rate a cut never goes below, tokens per second: one call every 20 s still probes for recovery.</summary>
     public double Floor { get; init; } = 0.05;
 
-    public double DecreaseFactor { get; init; } = 0.5;
+    /// <summary>A cut keeps this share of the rate. Gentler than TCP's half: twenty agents cut together when the
+    /// account empties, and halving all of them left it a third idle on its way back (cluster soak: 1.40x the floor
+    /// at 0.5).</summary>
+    public double DecreaseFactor { get; init; } = 0.7;
 
     /// <summary>Fraction of the ceiling added per second of success.</summary>
     public double IncreaseFraction { get; init; } = 1.0 / 10;
