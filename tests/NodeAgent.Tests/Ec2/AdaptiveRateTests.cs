@@ -61,7 +61,7 @@ public sealed class AdaptiveRateTests
             }
         }
 
-        Assert.Equal([(10d, 7d)], cuts); // 1 - 0.9^7 = 0.52: the seventh throttle in a row passes 0.5; a cut keeps 0.7
+        Assert.Equal([(10d, 5d)], cuts); // 1 - 0.9^7 = 0.52: the seventh throttle in a row passes 0.5
         Assert.NotNull(bucket.TryTake());
     }
 
@@ -146,7 +146,7 @@ public sealed class AdaptiveRateTests
             await Assert.ThrowsAsync<AmazonServiceException>(() => adaptive.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
         }
 
-        Assert.Equal(7, adaptive.Rates().Single(r => r.Bucket == "CreateTags").Rate);
+        Assert.Equal(5, adaptive.Rates().Single(r => r.Bucket == "CreateTags").Rate);
         Assert.Equal(5, adaptive.Rates().Single(r => r.Bucket == Ec2CallLimits.MutatingBucket).Rate); // other buckets untouched
 
         var fixedRates = new Ec2CallPolicy(new Ec2CallLimits { MaxAttempts = 1, Adaptive = null }, new AgentMetrics(), Serilog.Core.Logger.None);
