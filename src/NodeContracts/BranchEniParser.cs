@@ -104,13 +104,8 @@ internal static class BranchEniParser
     /// <summary>The record's `metadataAccess`: exactly "Allowed" or "Denied"; absent (a record written before the
     /// field existed, whose pod was given access) reads as Allowed. Anything else is refused rather than guessed:
     /// a typo must neither open the metadata service nor silently close it.</summary>
-    public static MetadataAccess ParseMetadataAccess(string? value) => value switch
-    {
-        null => MetadataAccess.Allowed,
-        nameof(MetadataAccess.Allowed) => MetadataAccess.Allowed,
-        nameof(MetadataAccess.Denied) => MetadataAccess.Denied,
-        _ => throw new BranchEniFormatException("metadataAccess", $"'{value}' is neither \"Allowed\" nor \"Denied\""),
-    };
+    public static MetadataAccess ParseMetadataAccess(string? value) => value is null ? MetadataAccess.Allowed
+        : MetadataAccessPolicy.FromExactName(value) ?? throw new BranchEniFormatException("metadataAccess", $"'{value}' is neither \"Allowed\" nor \"Denied\"");
 
     /// <summary>Parses "0e:ee:16:bd:41:31" (colons, case-insensitive); refuses multicast and all-zero addresses.</summary>
     public static PhysicalAddress ParseMac(string text, string field)

@@ -29,6 +29,15 @@ public static class MetadataAccessPolicy
         return clusterDefault ?? (placedByAnnotation ? MetadataAccess.Denied : MetadataAccess.Allowed);
     }
 
+    /// <summary>The exact name a record, plugin config or branch-eni-kube answer carries ("Allowed" or "Denied"); null for
+    /// anything else, which each caller refuses (or, for branch-eni-kube's answer, denies) in its own way.</summary>
+    public static MetadataAccess? FromExactName(string? value) => value switch
+    {
+        nameof(MetadataAccess.Allowed) => MetadataAccess.Allowed,
+        nameof(MetadataAccess.Denied) => MetadataAccess.Denied,
+        _ => null,
+    };
+
     /// <summary>Parses a setting value, case-insensitively; empty means unset.</summary>
     public static bool TryParseSetting(string? text, out MetadataAccess? value)
     {

@@ -198,8 +198,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         }
 
         return config.Kubeconfig is { } kubeconfig && env.Args.HasPod
-            ? BranchSelector.MetadataAccessOf(new ExecPodReader(ExecPodReader.Beside, kubeconfig, config.DefaultPodMetadataAccess)
-                .Read(env.Args.PodNamespace!, env.Args.PodName!))
+            ? BranchSelector.MetadataAccessOf(ExecPodReader.Installed(kubeconfig, config).Read(env.Args.PodNamespace!, env.Args.PodName!))
             : MetadataAccess.Allowed;
     }
 

@@ -116,13 +116,8 @@ internal sealed record PluginConfig
             AnnotationWaitSeconds = raw.AnnotationWaitSeconds is { } w and (< 0 or > 600)
                 ? throw Invalid("annotationWaitSeconds", $"{w} is outside 0..600")
                 : raw.AnnotationWaitSeconds ?? DefaultAnnotationWaitSeconds,
-            DefaultPodMetadataAccess = raw.DefaultPodMetadataAccess switch
-            {
-                null => null,
-                nameof(MetadataAccess.Allowed) => MetadataAccess.Allowed,
-                nameof(MetadataAccess.Denied) => MetadataAccess.Denied,
-                var other => throw Invalid("defaultPodMetadataAccess", $"must be \"Allowed\" or \"Denied\", not \"{other}\""),
-            },
+            DefaultPodMetadataAccess = raw.DefaultPodMetadataAccess is not { } access ? null
+                : MetadataAccessPolicy.FromExactName(access) ?? throw Invalid("defaultPodMetadataAccess", $"must be \"Allowed\" or \"Denied\", not \"{access}\""),
             LogFile = raw.LogFile is null ? DefaultLogFile : AbsolutePath(raw.LogFile, "logFile"),
             LogLevel = raw.LogLevel is null ? "info" : LogLevelOf(raw.LogLevel),
             Delegate = raw.Delegate is { } d ? DelegateOf(d) : null,

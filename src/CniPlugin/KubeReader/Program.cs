@@ -23,8 +23,8 @@ internal static class Program
             }
 
             MetadataAccess? defaultAccess = args.Length == 4
-                ? Enum.TryParse<MetadataAccess>(args[3], ignoreCase: false, out var parsed) && Enum.IsDefined(parsed) ? parsed
-                    : throw new CniException(CniErrorCode.InvalidNetworkConfig, $"the default metadata access '{args[3]}' is not Allowed or Denied")
+                ? MetadataAccessPolicy.FromExactName(args[3])
+                    ?? throw new CniException(CniErrorCode.InvalidNetworkConfig, $"the default metadata access '{args[3]}' is not Allowed or Denied")
                 : null;
             using var reader = new KubernetesPodReader(args[0]);
             JsonSerializer.Serialize(stdout, reader.Read(args[1], args[2], defaultAccess), PodReaderJsonContext.Default.PodFacts);

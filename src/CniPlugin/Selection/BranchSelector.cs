@@ -16,7 +16,7 @@ namespace BranchEni.Cni.Selection;
 internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger log)
 {
     /// <summary>The API reader: branch-eni-kube beside this binary, run only when no record decides.</summary>
-    internal Func<string, IPodReader> PodReaderFactory { get; init; } = kubeconfig => new ExecPodReader(ExecPodReader.Beside, kubeconfig, config.DefaultPodMetadataAccess);
+    internal Func<string, IPodReader> PodReaderFactory { get; init; } = kubeconfig => ExecPodReader.Installed(kubeconfig, config);
 
     internal Action<TimeSpan> Sleep { get; init; } = Thread.Sleep;
 
@@ -154,7 +154,7 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger l
     /// <summary>The reader's verdict; anything but "Allowed" denies (fail closed: an older or garbled answer must not open
     /// IMDS to a pod the agent would deny).</summary>
     internal static MetadataAccess MetadataAccessOf(PodFacts pod) =>
-        pod.MetadataAccess == nameof(MetadataAccess.Allowed) ? MetadataAccess.Allowed : MetadataAccess.Denied;
+        MetadataAccessPolicy.FromExactName(pod.MetadataAccess) ?? MetadataAccess.Denied;
 
     private BranchEniAssignment? WaitFor(string reason, Func<(bool Decided, BranchEniAssignment? Branch)> poll) => WaitFor(() => reason, poll);
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using BranchEni.Cni.Config;
 using BranchEni.Cni.Protocol;
 using BranchEni.Policy;
 
@@ -20,6 +21,9 @@ internal sealed class ExecPodReader(string reader, string kubeconfig, MetadataAc
 
     /// <summary>branch-eni-kube in this executable's directory.</summary>
     public static string Beside => Path.Combine(AppContext.BaseDirectory, FileName);
+
+    /// <summary>The installed reader, with the plugin config's cluster default for metadata access (ADD and CHECK alike).</summary>
+    public static ExecPodReader Installed(string kubeconfig, PluginConfig config) => new(Beside, kubeconfig, config.DefaultPodMetadataAccess);
 
     public PodFacts Read(string podNamespace, string podName)
     {
