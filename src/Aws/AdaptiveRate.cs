@@ -4,11 +4,11 @@ namespace BranchEni.Aws;
 
 /// <summary>
 /// AIMD over one action's <see cref="TokenBucket"/>, so agents that share an account's EC2 bucket without a coordinator
-/// converge near its refill rate: the local rate starts at the ceiling; every second of success adds
-/// <see cref="AdaptiveSettings.IncreaseFraction"/> of the ceiling, up to the ceiling; and when the share of recent
-/// answers that were throttles rises above <see cref="AdaptiveSettings.ThrottleTolerance"/>, the rate is cut (at
-/// most once per <see cref="AdaptiveSettings.CutWindow"/>: a storm of in-flight throttles is one signal, as TCP cuts
-/// once per round trip) down to a floor, and the local bucket is emptied so the burst stops at once.
+/// converge near its refill rate: the local rate starts at the ceiling and grows back towards it after a cut (see
+/// <see cref="Grow"/>); when the share of recent answers that were throttles rises above
+/// <see cref="AdaptiveSettings.ThrottleTolerance"/>, the rate is cut (at most once per
+/// <see cref="AdaptiveSettings.CutWindow"/>: a storm of in-flight throttles is one signal, as TCP cuts once per round
+/// trip) down to a floor, and the local bucket is emptied so the burst stops at once.
 /// </summary>
 /// <remarks>
 /// Why a tolerance instead of cutting on every throttle: a throttle does not say whose calls emptied the account's
@@ -24,6 +24,7 @@ public sealed class AdaptiveRate
     private readonly AdaptiveSettings _settings;
     private readonly Func<long> _now;
     private readonly Lock _lock = new();
+    private readonly long _started;
     private long _lastGrowth;
     private long? _lastCut;
     private double _throttleShare;
@@ -35,7 +36,7 @@ public sealed class AdaptiveRate
         Ceiling = ceiling;
         _settings = settings;
         _now = timestamp ?? Stopwatch.GetTimestamp;
-        _lastGrowth = _now();
+        _started = _lastGrowth = _now();
     }
 
     public double Ceiling { get; }
@@ -84,23 +85,58 @@ public sealed class AdaptiveRate
         }
     }
 
-    /// <summary>A call succeeded: grow by the time since the last growth or cut, capped at the ceiling. That time counts
-    /// at most one second: a slow agent's one success after a long wait (or after idling) is one second of evidence, not
-    /// a jump back to the ceiling into the storm it just left.</summary>
+    /// <summary>A call succeeded: grow (see <see cref="Grow"/>) and count the answer as not throttled.</summary>
     public void Succeeded()
     {
         lock (_lock)
         {
             _throttleShare *= 1 - _settings.ShareSmoothing;
-            var now = _now();
-            var seconds = Math.Min(1, Stopwatch.GetElapsedTime(_lastGrowth, now).TotalSeconds);
-            _lastGrowth = now;
-            var rate = _bucket.Rate;
-            if (rate < Ceiling)
-            {
-                _bucket.SetRate(Math.Min(Ceiling, rate + (Ceiling * _settings.IncreaseFraction * seconds)));
-            }
+            Grow(succeeded: true);
         }
+    }
+
+    /// <summary>A caller is waiting for this bucket's next token: the agent is busy, so the time counts towards growth
+    /// (see <see cref="Grow"/>). Without it an agent cut to the floor (0.05/s) would sleep 20 s for one token before any
+    /// growth: stuck for minutes while the account sits idle (seen in the soak: a node's associations stopped for 66 s).
+    /// </summary>
+    public void Waiting()
+    {
+        lock (_lock)
+        {
+            Grow(succeeded: false);
+        }
+    }
+
+    /// <summary>
+    /// Grows towards the ceiling by three terms, each a fraction of the ceiling:
+    /// <list type="bullet">
+    /// <item><see cref="AdaptiveSettings.IncreasePerSuccess"/> per success: the growth of all agents together is then
+    /// bounded by the account's successes, whatever the number of agents (twenty agents each adding a tenth of the
+    /// ceiling per second overran the account by half and had 47% of calls throttled);</item>
+    /// <item><see cref="AdaptiveSettings.IncreasePerSecond"/> per second busy (a success or a wait), so a deep cut
+    /// cannot trap an agent that gets too few answers to grow by them;</item>
+    /// <item><see cref="AdaptiveSettings.Acceleration"/> more per second for every second since the last cut (up to
+    /// <see cref="AdaptiveSettings.AccelerationLimit"/>): an agent that has not been cut for a while is probably not
+    /// overrunning anyone, so it takes up the capacity other agents left sooner (the cluster's last pods are then not
+    /// held back by a rate learnt while all agents were busy).</item>
+    /// </list>
+    /// The busy time counts at most one second per call: one success after idling is one second of evidence, not a jump
+    /// back to the ceiling into the storm the agent left.
+    /// </summary>
+    private void Grow(bool succeeded)
+    {
+        var now = _now();
+        var seconds = Math.Min(1, Stopwatch.GetElapsedTime(_lastGrowth, now).TotalSeconds);
+        _lastGrowth = now;
+        var rate = _bucket.Rate;
+        if (rate >= Ceiling)
+        {
+            return;
+        }
+
+        var sinceCut = Math.Min(_settings.AccelerationLimit.TotalSeconds, Stopwatch.GetElapsedTime(_lastCut ?? _started, now).TotalSeconds);
+        var fraction = (succeeded ? _settings.IncreasePerSuccess : 0) + (seconds * (_settings.IncreasePerSecond + (_settings.Acceleration * sinceCut)));
+        _bucket.SetRate(Math.Min(Ceiling, rate + (Ceiling * fraction)));
     }
 }
 
@@ -114,8 +150,17 @@ public sealed record AdaptiveSettings
     /// (1.41x against 1.40x the floor), a faster release, but 41.5% of calls throttled against 35.9%.</summary>
     public double DecreaseFactor { get; init; } = 0.5;
 
-    /// <summary>Fraction of the ceiling added per second of success.</summary>
-    public double IncreaseFraction { get; init; } = 1.0 / 10;
+    /// <summary>Fraction of the ceiling added per success.</summary>
+    public double IncreasePerSuccess { get; init; } = 1.0 / 50;
+
+    /// <summary>Fraction of the ceiling added per second busy (succeeding or waiting for a token).</summary>
+    public double IncreasePerSecond { get; init; } = 1.0 / 50;
+
+    /// <summary>Fraction of the ceiling added per second busy, for every second since the last cut.</summary>
+    public double Acceleration { get; init; } = 1.0 / 100;
+
+    /// <summary>The time since the last cut that <see cref="Acceleration"/> counts at most.</summary>
+    public TimeSpan AccelerationLimit { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan CutWindow { get; init; } = TimeSpan.FromMilliseconds(250);
 

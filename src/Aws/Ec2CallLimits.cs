@@ -23,10 +23,11 @@ public sealed record Ec2CallLimits
     /// AIMD on each action bucket (BRANCH_ENI_EC2_ADAPTIVE, default on); null: fixed rates. The account's bucket is
     /// shared by every agent, so a fixed per-node rate at EC2's refill oversubscribes it N times. When most recent answers
     /// are throttles, the local rate is halved (once per 250 ms: the answers of one storm's in-flight calls
-    /// arrive together) and the local bucket emptied; each second of success adds a tenth of the ceiling. Measured in
-    /// the bench's rate group (20 clients, one account bucket: a twentieth left the account's refill idle while the last
-    /// clients regrew, 1.28-1.36x the token-bucket floor; a tenth 1.11x) and the cluster soak (cutting on every throttle
-    /// collapsed busy agents under 30% throttles they did not cause, 2.7-2.9x; with the tolerance 1.40x).
+    /// arrive together) and the local bucket emptied; it grows back by each success, by each second busy, and faster
+    /// the longer since the last cut (<see cref="AdaptiveRate"/>). Measured in the cluster soak (20 agents, 30% of
+    /// calls throttled by others): cutting on every throttle collapsed busy agents (2.7-2.9x the token-bucket floor);
+    /// growing only by seconds of success trapped agents cut below one call per second (1.40x); growing a tenth of the
+    /// ceiling per second busy overran the account (1.07x, 47% of calls throttled).
     /// </summary>
     public AdaptiveSettings? Adaptive { get; init; } = new();
 

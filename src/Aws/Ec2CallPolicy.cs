@@ -133,7 +133,7 @@ public sealed class Ec2CallPolicy
 
         if (_buckets.TryGetValue(BucketFor(action), out var bucket))
         {
-            await bucket.TakeAsync(cancellationToken).ConfigureAwait(false);
+            await bucket.TakeAsync(cancellationToken, Adaptive(action) is { } adaptive ? adaptive.Waiting : null).ConfigureAwait(false);
         }
     }
 

@@ -75,8 +75,16 @@ public sealed class TokenBucket
         }
     }
 
-    /// <summary>Takes one token, waiting as long as the refill needs. Returns how long it waited.</summary>
-    public async Task<TimeSpan> TakeAsync(CancellationToken cancellationToken)
+    /// <summary>The longest one sleep of <see cref="TakeAsync"/> before it looks at the bucket again.</summary>
+    public static readonly TimeSpan LookAgainAfter = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Takes one token, waiting as long as the refill needs. Returns how long it waited. A long wait is slept in slices
+    /// of at most <see cref="LookAgainAfter"/>, calling <paramref name="waiting"/> after each: the rate may change
+    /// meanwhile (AIMD grows it while a caller waits), and a wait worked out at a rate that was just cut to its floor
+    /// (20 s for one token at 0.05/s) must not outlast the cut.
+    /// </summary>
+    public async Task<TimeSpan> TakeAsync(CancellationToken cancellationToken, Action? waiting = null)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -90,9 +98,11 @@ public sealed class TokenBucket
                     return waited;
                 }
 
-                var stretched = _jitter > 0 ? delay.Value * (1 + (Random.Shared.NextDouble() * _jitter)) : delay.Value;
+                var slice = delay.Value < LookAgainAfter ? delay.Value : LookAgainAfter;
+                var stretched = _jitter > 0 ? slice * (1 + (Random.Shared.NextDouble() * _jitter)) : slice;
                 waited += stretched;
                 await Task.Delay(stretched, cancellationToken).ConfigureAwait(false);
+                waiting?.Invoke();
             }
         }
         finally

@@ -11,10 +11,11 @@ namespace BranchEni.Agent.Tests.Ec2;
 /// <summary>AIMD over the local action buckets (issue 20), on an injected clock: no test here waits for real time.</summary>
 public sealed class AdaptiveRateTests
 {
-    // The cut mechanics on their own (a cut on any throttle); the tolerance has its own tests below.
+    // The cut mechanics on their own (a cut on any throttle); the tolerance has its own tests below. Growth as shipped:
+    // a fiftieth of the ceiling per success and per second busy, a hundredth more per second since the last cut.
     private static readonly AdaptiveSettings Settings = new()
     {
-        Floor = 0.05, DecreaseFactor = 0.5, IncreaseFraction = 0.1, CutWindow = TimeSpan.FromMilliseconds(250), ThrottleTolerance = 0,
+        Floor = 0.05, DecreaseFactor = 0.5, CutWindow = TimeSpan.FromMilliseconds(250), ThrottleTolerance = 0,
     };
 
     private long _now = 1;
@@ -96,28 +97,62 @@ public sealed class AdaptiveRateTests
     }
 
     [Fact]
-    public void Success_grows_the_rate_by_a_tenth_of_the_ceiling_per_second_up_to_the_ceiling()
+    public void Growth_is_per_success_and_per_second_busy_and_faster_the_longer_since_the_last_cut()
     {
         var (_, rate) = Make();
-        rate.Throttled();
+        rate.Throttled(); // 10 -> 5
         Advance(1);
-        rate.Succeeded();
-        Assert.Equal(6, rate.Rate, 6);
+        rate.Succeeded(); // a success (0.02) and a second busy, one second after the cut (0.02 + 0.01 * 1)
+        Assert.Equal(5.5, rate.Rate, 6);
         Advance(0.5);
-        rate.Succeeded();
-        Assert.Equal(6.5, rate.Rate, 6);
+        rate.Succeeded(); // 0.02 + 0.5 * (0.02 + 0.01 * 1.5)
+        Assert.Equal(5.875, rate.Rate, 6);
 
-        // A long quiet spell counts as one second, not as a jump back to the ceiling.
+        // A long quiet spell counts as one second, not as a jump back to the ceiling; the time since the cut counts up to
+        // 30 s: 0.02 + 1 * (0.02 + 0.01 * 30).
         Advance(60);
         rate.Succeeded();
-        Assert.Equal(7.5, rate.Rate, 6);
+        Assert.Equal(9.275, rate.Rate, 6);
+        Advance(1);
+        rate.Succeeded();
+        Assert.Equal(10, rate.Rate);
+    }
+
+    [Fact]
+    public void Many_successes_in_a_second_grow_by_each_success_so_the_fleet_grows_with_the_accounts_answers()
+    {
+        // Ten successes within 0.1 s, right after a cut: almost all of the growth is the per-success term.
+        var (_, rate) = Make();
+        rate.Throttled(); // 10 -> 5
         for (var i = 0; i < 10; i++)
         {
-            Advance(1);
+            Advance(0.01);
             rate.Succeeded();
         }
 
-        Assert.Equal(10, rate.Rate);
+        Assert.InRange(rate.Rate, 7.0, 7.03); // 10 * 0.02 * 10 = 2, and 0.1 s busy adds 10 * 0.1 * ~0.02 = 0.02
+    }
+
+    [Fact]
+    public void A_caller_waiting_for_a_token_grows_the_rate_by_wall_time_even_from_the_floor()
+    {
+        // Cut to the floor: one token every 20 s. Growing only on answers, the next growth would come after that token.
+        var (_, rate) = Make();
+        for (var i = 0; i < 20; i++)
+        {
+            Advance(1);
+            rate.Throttled();
+        }
+
+        Assert.Equal(0.05, rate.Rate);
+        for (var i = 0; i < 8; i++)
+        {
+            Advance(0.25);
+            rate.Waiting();
+        }
+
+        // Two seconds of waiting: 10 * (2 * 0.02 + 0.01 * 0.25 * (0.25 + 0.5 + ... + 2)) = 0.625 on top of the floor.
+        Assert.Equal(0.675, rate.Rate, 6);
     }
 
     [Fact]

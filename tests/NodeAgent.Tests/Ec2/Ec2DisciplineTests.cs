@@ -45,6 +45,26 @@ public sealed class Ec2DisciplineTests
     }
 
     [Fact]
+    public async Task A_wait_looks_again_when_the_rate_changes_while_it_sleeps()
+    {
+        // One token at 0.05/s is 20 s away; the rate rises while the caller sleeps, and the wait ends with it.
+        var bucket = new TokenBucket(0.05, 1);
+        Assert.Null(bucket.TryTake());
+        var looks = 0;
+        var clock = Stopwatch.StartNew();
+        await bucket.TakeAsync(CancellationToken.None, () =>
+        {
+            if (++looks == 2)
+            {
+                bucket.SetRate(50);
+            }
+        });
+
+        Assert.InRange(clock.ElapsedMilliseconds, 400, 5000);
+        Assert.InRange(looks, 2, 3);
+    }
+
+    [Fact]
     public void Throttling_server_errors_and_transport_failures_are_retried_other_errors_are_not()
     {
         Assert.Equal("throttled", Ec2CallPolicy.Classify(new AmazonServiceException("slow down") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable }));
