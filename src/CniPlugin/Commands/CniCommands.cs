@@ -198,7 +198,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         }
 
         return config.Kubeconfig is { } kubeconfig && env.Args.HasPod
-            ? BranchSelector.MetadataAccessOf(ExecPodReader.Installed(kubeconfig, config).Read(env.Args.PodNamespace!, env.Args.PodName!))
+            ? BranchSelector.MetadataAccessOf(BranchSelector.SamePod(ExecPodReader.Installed(kubeconfig, config).Read(env.Args.PodNamespace!, env.Args.PodName!), env.Args))
             : MetadataAccess.Allowed;
     }
 

@@ -127,11 +127,7 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger l
         string? reason = null;
         return WaitFor(() => reason ?? "it must have one", () =>
         {
-            var pod = reader.Read(args.PodNamespace!, args.PodName!);
-            if (args.PodUid is { } uid && pod.Uid != uid)
-            {
-                throw new CniException(CniErrorCode.BranchEniRefused, $"pod {Pod} has UID {pod.Uid}, not K8S_POD_UID {uid} (a stale sandbox)");
-            }
+            var pod = SamePod(reader.Read(args.PodNamespace!, args.PodName!), args);
 
             if (pod.Annotation is { Length: > 0 } annotation)
             {
@@ -150,6 +146,14 @@ internal sealed class BranchSelector(PluginConfig config, CniArgs args, Logger l
             return args.PodUid is { } id && FromRecord(records, id) is { } recorded ? (true, recorded) : (false, null);
         });
     }
+
+    /// <summary>The pod the API answered, refused when it is not the sandbox's pod (K8S_POD_UID): a pod deleted and
+    /// created again under its name has other security groups and another verdict.</summary>
+    internal static PodFacts SamePod(PodFacts pod, CniArgs args) =>
+        args.PodUid is { } uid && pod.Uid != uid
+            ? throw new CniException(CniErrorCode.BranchEniRefused,
+                $"pod {args.PodNamespace}/{args.PodName} has UID {pod.Uid}, not K8S_POD_UID {uid} (a stale sandbox)")
+            : pod;
 
     /// <summary>The reader's verdict; anything but "Allowed" denies (fail closed: an older or garbled answer must not open
     /// IMDS to a pod the agent would deny).</summary>

@@ -79,6 +79,17 @@ public sealed class BranchSelectorTests : IDisposable
     public void AnAnswerWithoutAVerdictDenies() =>
         Assert.Equal(MetadataAccess.Denied, BranchSelector.MetadataAccessOf(new PodFacts(Uid, Element, true, "annotated")));
 
+    [Fact]
+    public void A_pod_answered_under_another_uid_is_refused_as_a_stale_sandbox()
+    {
+        // ADD's API fallback and CHECK's verdict without a record both read the pod through this one check.
+        var same = new PodFacts(Uid, Element, true, "annotated");
+        Assert.Same(same, BranchSelector.SamePod(same, Args));
+        var e = Assert.Throws<CniException>(() => BranchSelector.SamePod(same with { Uid = "99999999-2222-3333-4444-555555555555" }, Args));
+        Assert.Equal(CniErrorCode.BranchEniRefused, e.Code);
+        Assert.Contains("not K8S_POD_UID " + Uid, e.Message, StringComparison.Ordinal);
+    }
+
     private const string SgpList = "/apis/vpcresources.k8s.aws/v1beta1/namespaces/default/securitygrouppolicies";
 
     private void Policy(string name, string selector) =>
