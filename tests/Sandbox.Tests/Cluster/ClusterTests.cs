@@ -69,6 +69,24 @@ public sealed class ClusterTests
     }
 
     [Fact]
+    public async Task An_instance_refused_for_a_duplicate_primary_eni_keeps_no_address()
+    {
+        await using var sandbox = await TestSandbox.StartAsync(o => o.Seed = ClusterSeed.Create(1));
+        var taken = sandbox.Admin.Snapshot().NetworkInterfaces.First().Id;
+        var seed = new InstanceSeed
+        {
+            Id = "i-0c1a5e000000000fe", InstanceType = "m5.4xlarge", SubnetId = DefaultSeed.NodeSubnetId,
+            PrimaryEniId = taken, PrivateIp = "192.168.20.20",
+        };
+        Assert.Contains("already exists", Assert.Throws<ArgumentException>(() => sandbox.Admin.AddInstance(seed)).Message, StringComparison.Ordinal);
+
+        // The address the refused instance asked for is still free, and nothing else of it was kept.
+        seed.PrimaryEniId = null;
+        Assert.Equal(seed.Id, sandbox.Admin.AddInstance(seed));
+        Assert.Single(sandbox.Admin.Snapshot().NetworkInterfaces, e => e.PrivateIp == "192.168.20.20");
+    }
+
+    [Fact]
     public async Task Two_clients_drain_one_account_bucket_together()
     {
         await using var sandbox = await TestSandbox.StartAsync(o =>

@@ -104,15 +104,17 @@ internal sealed partial class Ec2State
             throw new ArgumentException($"instance '{seed.Id}': {e.Message}", e);
         }
 
+        // Every check before the address is claimed: a refused instance leaves the subnet's pool as it was.
+        var eniId = seed.PrimaryEniId ?? Ec2Ids.New("eni");
+        Require(!_enis.ContainsKey(eniId), $"network interface '{eniId}' already exists");
         var ip = seed.PrivateIp is null ? null : IPAddress.Parse(seed.PrivateIp);
         Require(ip is null || subnet.Pool.TryClaim(ip), $"instance '{seed.Id}': {seed.PrivateIp} is not a free address of {subnet.CidrBlock}");
         ip ??= subnet.Pool.Allocate() ?? throw new ArgumentException($"subnet '{subnet.Id}' is full");
-        var eni = new NetworkInterface(seed.PrimaryEniId ?? Ec2Ids.New("eni"), subnet, seed.MacAddress ?? Ec2Ids.NewMac(), ip)
+        var eni = new NetworkInterface(eniId, subnet, seed.MacAddress ?? Ec2Ids.NewMac(), ip)
         {
             Description = "",
             GroupIds = [.. seed.SecurityGroupIds],
         };
-        Require(!_enis.ContainsKey(eni.Id), $"network interface '{eni.Id}' already exists");
         var instance = new Instance(seed.Id, seed.InstanceType, subnet.Id, subnet.AvailabilityZone) { PrimaryEniId = eni.Id };
         foreach (var (key, value) in seed.Tags)
         {
