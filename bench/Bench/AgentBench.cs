@@ -204,6 +204,39 @@ internal static class AgentBench
         return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A port for a process that listens for the whole run and is restarted during it (the soak's agents):
+    /// below the kernel's ephemeral range (32768-60999 by default), so that no outgoing connection of the 20 agents can
+    /// take it between a kill and the restart (seen once: an agent's health listener failed "address already in use").</summary>
+    internal static int ListenPort()
+    {
+        lock (HandedOut)
+        {
+            for (var tries = 0; tries < 1000; tries++)
+            {
+                var port = Random.Shared.Next(20000, 32768);
+                if (!HandedOut.Add(port))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    using var listener = new TcpListener(IPAddress.Loopback, port);
+                    listener.Start();
+                    return port;
+                }
+                catch (SocketException)
+                {
+                    // Taken by someone else: try another.
+                }
+            }
+
+            throw new InvalidOperationException("no free port in 20000-32767");
+        }
+    }
+
     internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

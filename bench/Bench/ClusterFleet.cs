@@ -36,7 +36,7 @@ internal sealed class ClusterFleet(string dir, string kubeconfig, Uri ec2) : IDi
 
     public NodeSlot AddNode(string node, string instanceId, Uri imds)
     {
-        var slot = new NodeSlot(node, instanceId, imds, Path.Combine(dir, node), $"127.0.0.1:{AgentBench.FreePort()}");
+        var slot = new NodeSlot(node, instanceId, imds, Path.Combine(dir, node), $"127.0.0.1:{AgentBench.ListenPort()}");
         Directory.CreateDirectory(slot.StateDir);
         Nodes.Add(slot);
         return slot;
@@ -60,7 +60,8 @@ internal sealed class ClusterFleet(string dir, string kubeconfig, Uri ec2) : IDi
             ["BRANCH_ENI_METRICS_ADDRESS"] = "",
             // The shortest the agent allows, so the delete phase is not mostly waiting.
             ["BRANCH_ENI_COOLDOWN_SECONDS"] = ClusterBench.AgentCooldownSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["AWS_VPC_K8S_CNI_LOGLEVEL"] = "info",
+            // BRANCH_ENI_BENCH_AGENT_LOG_LEVEL=debug keeps every retry and AIMD cut in the agents' logs.
+            ["AWS_VPC_K8S_CNI_LOGLEVEL"] = Environment.GetEnvironmentVariable("BRANCH_ENI_BENCH_AGENT_LOG_LEVEL") is { Length: > 0 } level ? level : "info",
         };
         slot.Agent = Start(AgentBench.Binary, ["run"], env, $"{slot.Node}.log");
     }
@@ -80,11 +81,11 @@ internal sealed class ClusterFleet(string dir, string kubeconfig, Uri ec2) : IDi
     /// no webhook configurations, so the API server never calls them (admission is not what the soak measures).</summary>
     public void StartController(int replica, int cleanupIntervalSeconds, int cleanupCooldownSeconds)
     {
-        var webhook = $"127.0.0.1:{AgentBench.FreePort()}";
+        var webhook = $"127.0.0.1:{AgentBench.ListenPort()}";
         string[] args =
         [
             "run", "--kubeconfig", kubeconfig, "--webhook-address", webhook, "--webhook-url", $"https://{webhook}",
-            "--health-address", $"127.0.0.1:{AgentBench.FreePort()}", "--cluster-name", ClusterBench.ClusterName,
+            "--health-address", $"127.0.0.1:{AgentBench.ListenPort()}", "--cluster-name", ClusterBench.ClusterName,
             "--eni-cleanup-interval-seconds", cleanupIntervalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "--eni-cleanup-cooldown-seconds", cleanupCooldownSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture),
         ];
