@@ -1,6 +1,7 @@
 using System.CommandLine;
 using BranchEni.Agent.Cli;
 using BranchEni.Agent.Configuration;
+using BranchEni.Contracts;
 
 namespace BranchEni.Agent;
 
@@ -11,7 +12,7 @@ internal static class Program
     private static async Task<int> Main(string[] args)
     {
         var parse = AgentCommandLine.Build(AgentHost.RunFromCommandLineAsync, Environment.GetEnvironmentVariable,
-                DebugCommands.Create(Environment.GetEnvironmentVariable))
+                DebugCommands.Create(Environment.GetEnvironmentVariable, Dot1QVlanLink.Instance))
             .Parse(args);
         // SIGTERM cancels `run`'s token; give in-flight EC2 operations their grace (Agent.ShutdownGrace) before exit.
         var code = await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(15) })

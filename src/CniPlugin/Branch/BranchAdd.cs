@@ -11,17 +11,15 @@ namespace BranchEni.Cni.Branch;
 /// <summary>
 /// ADD for a branch pod: the kernel steps of DESIGN.md §2 in order, each registering its undo, so any failure leaves
 /// the node as it was. Runs under the node lock; <paramref name="host"/> is bound to the node's namespace.
+/// <paramref name="vlanLink"/> creates the VLAN link on <paramref name="trunk"/> (802.1Q on every node).
 /// </summary>
-internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchLayout layout, Link trunk, Logger log)
+internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchLayout layout, Link trunk, IBranchVlanLink vlanLink, Logger log)
 {
     /// <summary>Test hook: called with each step's name before it runs (fault injection proves every undo).</summary>
     internal Action<string>? BeforeStep { get; init; }
 
     /// <summary>Test hook: false simulates a process killed mid-ADD (no rollback), which DEL must still clean up.</summary>
     internal bool RollBackOnFailure { get; init; } = true;
-
-    /// <summary>Creates the VLAN link; replaceable so the host kernel (no 8021q) can test every other step.</summary>
-    internal Action<NetlinkHandle, VlanSpec> CreateVlan { get; init; } = static (h, spec) => h.AddVlan(spec);
 
     /// <summary>The step names in order, for tests that fail each in turn.</summary>
     public static readonly string[] Steps =
@@ -140,7 +138,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
             host.DeleteLinkIfExists(layout.VlanLink);
         }
 
-        CreateVlan(host, new VlanSpec
+        vlanLink.Create(host, new VlanSpec
         {
             // No MTU: a VLAN link cannot exceed its trunk's (EINVAL), and inheriting it is what the VPC carries.
             Name = layout.VlanLink, ParentIndex = trunk.Index, VlanId = layout.VlanId, Mac = layout.BranchMac,

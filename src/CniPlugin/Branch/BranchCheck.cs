@@ -13,7 +13,8 @@ namespace BranchEni.Cni.Branch;
 /// address, routes, neighbour, rules), and the metadata deny route must match the pod's record (the desired state:
 /// prevResult cannot say it). The first difference fails with a message naming it (code 105).
 /// </summary>
-internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, string containerId, EnforcingMode mode, string vlanKind = "vlan")
+internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, string containerId, EnforcingMode mode,
+    IBranchVlanLink vlanLink)
 {
     public void Run(BranchFootprint expected, MetadataAccess metadataAccess)
     {
@@ -25,7 +26,7 @@ internal sealed class BranchCheck(NetlinkHandle host, NetworkNamespace podNs, st
         Expect(veth.Alias == containerId, $"host veth {veth.Name} belongs to '{veth.Alias}', not {containerId}");
 
         var vlan = host.TryGetLink(expected.VlanLink) ?? throw Differs($"{expected.VlanLink} is missing");
-        Expect(vlan.Kind == vlanKind && (vlanKind != "vlan" || vlan.VlanId == expected.VlanId), $"{vlan.Name} is not VLAN {expected.VlanId} (kind {vlan.Kind}, id {vlan.VlanId})");
+        Expect(vlanLink.Carries(vlan, expected.VlanId), $"{vlan.Name} is not VLAN {expected.VlanId} (kind {vlan.Kind}, id {vlan.VlanId})");
         Expect(vlan.IsUp, $"{vlan.Name} is down");
         ExpectMac(vlan, expected.VlanMac);
         Expect(vlan.Alias == containerId, $"{vlan.Name} belongs to '{vlan.Alias}', not {containerId}");

@@ -12,18 +12,17 @@ namespace BranchEni.Cni.Branch;
 /// A link whose alias names another container is never touched; missing things are success. What is left in the
 /// tables of our VLANs afterwards (routes without a device, such as the metadata deny route) goes too.
 /// </summary>
-/// <remarks><paramref name="vlanKind"/> is "vlan" except in host-kernel tests, where a veth stands in (no 8021q).</remarks>
-internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger log, string vlanKind = "vlan")
+internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger log, IBranchVlanLink vlanLink)
 {
     /// <summary>Removes the container's branch plumbing; returns how many kernel objects were deleted.</summary>
     public int Run(BranchFootprint? footprint, string? hostVethName, int? recordVlanId)
     {
         var links = host.ListLinks();
-        var veths = Owned(links, "veth", [footprint?.HostVeth, hostVethName]);
+        var veths = Owned(links, IsVeth, [footprint?.HostVeth, hostVethName]);
         var vlanIds = new[] { footprint?.VlanId, recordVlanId }
-            .Concat(links.Where(l => l.Kind == vlanKind && l.Alias == containerId).Select(l => BranchKernelLayout.VlanIdOf(l.Name)))
+            .Concat(links.Where(l => vlanLink.IsKind(l) && l.Alias == containerId).Select(l => BranchKernelLayout.VlanIdOf(l.Name)))
             .OfType<int>().Distinct().ToList();
-        var vlans = Owned(links, vlanKind, vlanIds.Select(BranchKernelLayout.VlanLinkName));
+        var vlans = Owned(links, vlanLink.IsKind, vlanIds.Select(BranchKernelLayout.VlanLinkName));
         // A VLAN id whose link is gone (pod gone, or the trunk went and took it) leaves its table's rules to us,
         // unless another container already holds that VLAN again.
         var tables = vlanIds.Where(id => vlans.Any(v => v.Name == BranchKernelLayout.VlanLinkName(id))
@@ -89,12 +88,14 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
         _ => null,
     };
 
-    /// <summary>Links of <paramref name="kind"/> named in <paramref name="names"/> or carrying our alias, and not
+    private static bool IsVeth(Link link) => link.Kind == "veth";
+
+    /// <summary>Links of a <paramref name="kind"/> named in <paramref name="names"/> or carrying our alias, and not
     /// owned by another container (an empty alias is a leftover of a killed ADD: ours when named).</summary>
-    private List<Link> Owned(IReadOnlyList<Link> links, string kind, IEnumerable<string?> names)
+    private List<Link> Owned(IReadOnlyList<Link> links, Func<Link, bool> kind, IEnumerable<string?> names)
     {
         var named = names.OfType<string>().ToHashSet(StringComparer.Ordinal);
-        return links.Where(l => l.Kind == kind
+        return links.Where(l => kind(l)
                 && (l.Alias == containerId || (named.Contains(l.Name) && string.IsNullOrEmpty(l.Alias))))
             .ToList();
     }

@@ -11,12 +11,12 @@ namespace BranchEni.Cni.Branch;
 /// </summary>
 internal static class BranchGc
 {
-    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, Logger log, string vlanKind = "vlan")
+    public static int Run(NetlinkHandle host, string vethPrefix, IReadOnlySet<string> validContainerIds, Logger log, IBranchVlanLink vlanLink)
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(validContainerIds);
         var strangers = host.ListLinks()
-            .Where(l => !string.IsNullOrEmpty(l.Alias) && !validContainerIds.Contains(l.Alias!) && IsOurs(l, vethPrefix, vlanKind))
+            .Where(l => !string.IsNullOrEmpty(l.Alias) && !validContainerIds.Contains(l.Alias!) && IsOurs(l, vethPrefix, vlanLink))
             .Select(l => l.Alias!)
             .Distinct(StringComparer.Ordinal)
             .ToList();
@@ -24,13 +24,13 @@ internal static class BranchGc
         foreach (var owner in strangers)
         {
             log.Information("GC: removing the branch plumbing of stale container {ContainerId}", owner);
-            removed += new BranchDel(host, owner, log, vlanKind).Run(null, null, null);
+            removed += new BranchDel(host, owner, log, vlanLink).Run(null, null, null);
         }
 
         return removed;
     }
 
-    private static bool IsOurs(Link link, string vethPrefix, string vlanKind) =>
-        (link.Kind == vlanKind && BranchKernelLayout.VlanIdOf(link.Name) is not null)
+    private static bool IsOurs(Link link, string vethPrefix, IBranchVlanLink vlanLink) =>
+        vlanLink.IsBranchVlanLink(link)
         || (link.Kind == "veth" && link.Name.Length == vethPrefix.Length + BranchKernelLayout.VethHashLength && link.Name.StartsWith(vethPrefix, StringComparison.Ordinal));
 }

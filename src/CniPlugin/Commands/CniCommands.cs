@@ -56,7 +56,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         using var nodeLock = NodeLock.Acquire(config.StateDir);
         using var host = NetlinkHandle.Open();
         var trunk = TrunkResolver.Resolve(host, config);
-        return new BranchAdd(host, podNs, layout, trunk, log).Run(config.CniVersion, env.NetNs!);
+        return new BranchAdd(host, podNs, layout, trunk, Dot1QVlanLink.Instance, log).Run(config.CniVersion, env.NetNs!);
     }
 
     private CniResult? Del()
@@ -68,7 +68,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
             // With our own prevResult this is all; without any, also look for leftovers by owner alias.
             using var nodeLock = NodeLock.Acquire(config.StateDir);
             using var host = NetlinkHandle.Open();
-            var deleted = new BranchDel(host, env.ContainerId!, log).Run(footprint, HostVethFromArgs(), RecordedVlan());
+            var deleted = new BranchDel(host, env.ContainerId!, log, Dot1QVlanLink.Instance).Run(footprint, HostVethFromArgs(), RecordedVlan());
             log.Information("DEL {ContainerId}: {Deleted} kernel objects removed", env.ContainerId, deleted);
             if (footprint is not null)
             {
@@ -98,7 +98,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         {
             using var podNs = OpenNetns(env.NetNs!);
             using var host = NetlinkHandle.Open();
-            new BranchCheck(host, podNs, env.ContainerId!, config.EnforcingMode).Run(footprint, RecordedMetadataAccess());
+            new BranchCheck(host, podNs, env.ContainerId!, config.EnforcingMode, Dot1QVlanLink.Instance).Run(footprint, RecordedMetadataAccess());
             return null;
         }
 
@@ -136,7 +136,7 @@ internal sealed class CniCommands(PluginConfig config, CniEnvironment env, Logge
         using (NodeLock.Acquire(config.StateDir))
         using (var host = NetlinkHandle.Open())
         {
-            var removed = BranchGc.Run(host, config.VethPrefix, valid, log);
+            var removed = BranchGc.Run(host, config.VethPrefix, valid, log, Dot1QVlanLink.Instance);
             log.Information("GC: {Removed} kernel objects of {Valid} valid attachments' strangers removed", removed, valid.Count);
         }
 

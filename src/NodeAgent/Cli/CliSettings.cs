@@ -35,8 +35,9 @@ internal sealed record CliSettings
     /// <summary>How long the optional agent and API reads may take before they count as unreachable.</summary>
     public TimeSpan ProbeTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Link kind of the VLAN links: "vlan", except in host-kernel tests, where a veth stands in (no 8021q).</summary>
-    internal string VlanKind { get; init; } = "vlan";
+    /// <summary>What the node's VLAN links are: 802.1Q (<see cref="Contracts.Dot1QVlanLink"/>) from the executable,
+    /// a veth stand-in from host-kernel tests (no 8021q there).</summary>
+    public required Contracts.IBranchVlanLink VlanLink { get; init; }
 }
 
 /// <summary>The documented exit codes (docs/cli.md).</summary>

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using BranchEni.Contracts;
 using BranchEni.Netlink;
 
 namespace BranchEni.Agent.Cli;
@@ -10,10 +11,11 @@ namespace BranchEni.Agent.Cli;
 /// </summary>
 internal static class DebugCommands
 {
-    /// <summary>The four commands; <paramref name="adjust"/> lets tests point them at a stand-in (VLAN kind).</summary>
-    public static Command[] Create(Func<string, string?> env, Func<CliSettings, CliSettings>? adjust = null)
+    /// <summary>The four commands, for a node whose VLAN links are <paramref name="vlanLink"/>.</summary>
+    public static Command[] Create(Func<string, string?> env, IBranchVlanLink vlanLink)
     {
         ArgumentNullException.ThrowIfNull(env);
+        ArgumentNullException.ThrowIfNull(vlanLink);
         var status = new Command("status", "Trunk, capacity, VLANs used and free, CNI install, mode and agent health.");
         var pods = new Command("pods", "One row per branch pod: record, kernel and (with KUBECONFIG) annotation side by side.");
         var verify = new Command("verify", "Compare the kernel with the records; one line per difference, exit 1 when any.");
@@ -23,27 +25,25 @@ internal static class DebugCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "Print what would be removed; change nothing." };
         cleanup.Options.Add(dryRun);
 
-        var shared = new SharedOptions(env);
+        var shared = new SharedOptions(env, vlanLink);
         foreach (var command in new[] { status, pods, verify, cleanup })
         {
             shared.AddTo(command);
         }
 
-        status.SetAction((parse, _) => Guard(parse, shared, adjust, (s, o, _) => StatusCommand.RunAsync(s, o)));
-        pods.SetAction((parse, _) => Guard(parse, shared, adjust, (s, o, _) => PodsCommand.RunAsync(s, o)));
-        verify.SetAction((parse, _) => Guard(parse, shared, adjust, (s, o, e) => Task.FromResult(VerifyCommand.Run(s, parse.GetValue(pod), o, e))));
-        cleanup.SetAction((parse, _) => Guard(parse, shared, adjust, (s, o, e) => Task.FromResult(CleanupCommand.Run(s, parse.GetValue(dryRun), o, e))));
+        status.SetAction((parse, _) => Guard(parse, shared, (s, o, _) => StatusCommand.RunAsync(s, o)));
+        pods.SetAction((parse, _) => Guard(parse, shared, (s, o, _) => PodsCommand.RunAsync(s, o)));
+        verify.SetAction((parse, _) => Guard(parse, shared, (s, o, e) => Task.FromResult(VerifyCommand.Run(s, parse.GetValue(pod), o, e))));
+        cleanup.SetAction((parse, _) => Guard(parse, shared, (s, o, e) => Task.FromResult(CleanupCommand.Run(s, parse.GetValue(dryRun), o, e))));
         return [status, pods, verify, cleanup];
     }
 
     /// <summary>Runs a command; a node that cannot be read at all is exit 3 with the reason, not a stack trace.</summary>
-    private static async Task<int> Guard(ParseResult parse, SharedOptions shared, Func<CliSettings, CliSettings>? adjust,
-        Func<CliSettings, TextWriter, TextWriter, Task<int>> body)
+    private static async Task<int> Guard(ParseResult parse, SharedOptions shared, Func<CliSettings, TextWriter, TextWriter, Task<int>> body)
     {
         var output = parse.InvocationConfiguration.Output;
         var error = parse.InvocationConfiguration.Error;
         var settings = shared.Read(parse);
-        settings = adjust?.Invoke(settings) ?? settings;
         try
         {
             return await body(settings, output, error).ConfigureAwait(false);
@@ -56,7 +56,7 @@ internal static class DebugCommands
     }
 
     /// <summary>The options every debug command takes; defaults follow the agent's flags and environment.</summary>
-    private sealed class SharedOptions(Func<string, string?> env)
+    private sealed class SharedOptions(Func<string, string?> env, IBranchVlanLink vlanLink)
     {
         private readonly Option<string> _output = new("--output", "-o") { Description = "table or json (docs/cli.md).", DefaultValueFactory = _ => "table" };
         private readonly Option<string> _stateDir = Make("--state-dir", "BRANCH_ENI_STATE_DIR", Contracts.NodeRecords.DefaultDirectory, "Node-local records directory.", env);
@@ -86,6 +86,7 @@ internal static class DebugCommands
             Kubeconfig = parse.GetValue(_kubeconfig),
             NodeName = parse.GetValue(_nodeName),
             HealthAddress = parse.GetValue(_health)!,
+            VlanLink = vlanLink,
         };
 
         private static Option<string> Make(string flag, string envName, string fallback, string help, Func<string, string?> env) =>

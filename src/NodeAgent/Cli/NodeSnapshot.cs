@@ -40,7 +40,7 @@ internal sealed class NodeSnapshot
 
     public required string StateDir { get; init; }
 
-    public required string VlanKind { get; init; }
+    public required IBranchVlanLink VlanLink { get; init; }
 
     /// <summary>Reads the node; throws <see cref="NetlinkException"/> or IO errors when it cannot be read at all.</summary>
     public static NodeSnapshot Capture(CliSettings settings)
@@ -77,7 +77,7 @@ internal sealed class NodeSnapshot
             Cni = cni,
             Sysctls = ReadSysctls(ns, sysctlNames),
             StateDir = settings.StateDir,
-            VlanKind = settings.VlanKind,
+            VlanLink = settings.VlanLink,
         };
     }
 
@@ -86,7 +86,7 @@ internal sealed class NodeSnapshot
     public Link? Link(int? index) => index is null ? null : Links.FirstOrDefault(l => l.Index == index);
 
     /// <summary>Links that look like our VLAN links: the right kind and a vlan.eth.N name.</summary>
-    public IEnumerable<Link> VlanLinks => Links.Where(l => l.Kind == VlanKind && BranchKernelLayout.VlanIdOf(l.Name) is not null);
+    public IEnumerable<Link> VlanLinks => Links.Where(VlanLink.IsBranchVlanLink);
 
     /// <summary>The trunk's link, found by the recorded MAC as the CNI does.</summary>
     public Link? TrunkLink

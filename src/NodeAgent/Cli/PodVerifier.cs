@@ -87,7 +87,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
             return;
         }
 
-        Expect(d, vlan.Kind == node.VlanKind && (vlan.Kind != "vlan" || vlan.VlanId == branch.VlanId),
+        Expect(d, node.VlanLink.Carries(vlan, branch.VlanId),
             $"{name} is not VLAN {branch.VlanId} (kind {vlan.Kind ?? "none"}, id {vlan.VlanId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
         Expect(d, vlan.IsUp, $"{name} is down");
         Expect(d, vlan.Mac is { } mac && mac.Equals(branch.Mac), $"{name} has MAC {KernelText.Mac(vlan)}, the record says {branch.MacText}");
@@ -100,9 +100,9 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
             d.Add($"{name} belongs to container {vlan.Alias}, host veth {veth.Name} to {veth.Alias}");
         }
 
-        if (node.TrunkLink is { } trunk && vlan.Kind == "vlan")
+        if (node.TrunkLink is { } trunk && node.VlanLink.IsKind(vlan))
         {
-            Expect(d, vlan.ParentIndex == trunk.Index, $"{name} is not on the trunk {trunk.Name} (parent {node.Link(vlan.ParentIndex)?.Name ?? "unknown"})");
+            Expect(d, node.VlanLink.IsOnTrunk(vlan, trunk), $"{name} is not on the trunk {trunk.Name} (parent {node.Link(vlan.ParentIndex)?.Name ?? "unknown"})");
         }
 
         Expect(d, node.RpFilter(name) != 1, $"rp_filter on {name} is 1 (strict): replies to the pod are dropped; use 0 or 2");

@@ -6,13 +6,14 @@ using BranchEni.Cni.Logging;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
 using BranchEni.Policy;
+using BranchEni.Testing;
 
 namespace BranchEni.Cni.Tests.Kernel;
 
 /// <summary>
 /// A node namespace with a "trunk" veth into a "vpc" namespace, and a pod namespace. The host kernel has no 802.1Q,
-/// so here the VLAN step makes a veth named vlan.eth.N (branch MAC, peer in the vpc namespace); every other step is
-/// the real one. The micro-VM tests run the real VLAN.
+/// so here the VLAN link is <see cref="VethVlanStandIn"/> (a veth named vlan.eth.N, branch MAC, peer in the vpc
+/// namespace); every other step is the real one. The micro-VM tests run the real VLAN.
 /// </summary>
 internal sealed class BranchFixture : IDisposable
 {
@@ -35,6 +36,7 @@ internal sealed class BranchFixture : IDisposable
             Host = NetlinkHandle.Open(TestNamespaces.PathOf(Node));
             PodNs = NetworkNamespace.Open(TestNamespaces.PathOf(Pod));
             VpcNs = NetworkNamespace.Open(TestNamespaces.PathOf(Vpc));
+            VlanLink = new VethVlanStandIn(VpcNs);
         }
         catch
         {
@@ -75,23 +77,23 @@ internal sealed class BranchFixture : IDisposable
         Mode = mode,
     };
 
+    /// <summary>The VLAN link here: a veth whose peer is in the vpc namespace.</summary>
+    public VethVlanStandIn VlanLink { get; }
+
     public BranchAdd Add(BranchLayout layout, Action<string>? beforeStep = null, bool rollBack = true, NetworkNamespace? podNs = null) =>
-        new(Host, podNs ?? PodNs, layout, Host.GetLink("trunk0"), PluginLog.Silent())
+        new(Host, podNs ?? PodNs, layout, Host.GetLink("trunk0"), VlanLink, PluginLog.Silent())
         {
             BeforeStep = beforeStep,
             RollBackOnFailure = rollBack,
-            CreateVlan = (h, spec) => h.AddVethPair(new VethPairSpec
-            {
-                Name = spec.Name, PeerName = $"vp{spec.VlanId}", Mac = spec.Mac, Mtu = spec.Mtu, PeerNamespace = VpcNs,
-            }),
         };
 
     /// <summary>The vpc side of the stand-in VLAN: the subnet gateway, and the branch ENI's MAC for the pod IP (the
     /// VPC knows ENI MACs; it never ARPs for them).</summary>
     public void WireVpc(int vlanId = VlanId)
     {
-        Shell.Run($"ip -n {Vpc} addr add {Gateway}/24 dev vp{vlanId} && ip -n {Vpc} link set vp{vlanId} up");
-        Shell.Run($"ip -n {Vpc} neigh replace {PodIp} lladdr {BranchEniAssignment.FormatMac(BranchMac)} dev vp{vlanId} nud permanent");
+        var peer = VethVlanStandIn.PeerName(vlanId);
+        Shell.Run($"ip -n {Vpc} addr add {Gateway}/24 dev {peer} && ip -n {Vpc} link set {peer} up");
+        Shell.Run($"ip -n {Vpc} neigh replace {PodIp} lladdr {BranchEniAssignment.FormatMac(BranchMac)} dev {peer} nud permanent");
     }
 
     public string NodeSnapshot() => TestNamespaces.Snapshot(Node);

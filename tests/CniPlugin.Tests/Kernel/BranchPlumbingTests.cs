@@ -61,12 +61,12 @@ public sealed class BranchPlumbingTests
 
         var json = JsonSerializer.Serialize(result, CniJsonContext.Default.CniResult);
         var footprint = BranchResult.Read(PrevResultReader.Read(JsonDocument.Parse(json).RootElement)!)!;
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, "veth").Run(footprint, MetadataAccess.Allowed);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, f.VlanLink).Run(footprint, MetadataAccess.Allowed);
 
-        Assert.True(new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null) > 0);
+        Assert.True(new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), f.VlanLink).Run(footprint, null, null) > 0);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
-        Assert.Equal(0, new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null));
+        Assert.Equal(0, new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), f.VlanLink).Run(footprint, null, null));
     }
 
     [Theory]
@@ -82,10 +82,10 @@ public sealed class BranchPlumbingTests
         using var f = new BranchFixture("ck");
         var result = f.Add(f.Layout(EnforcingMode.Strict)).Run("1.1.0", f.PodPath);
         var footprint = BranchResult.Read(result)!;
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(footprint, MetadataAccess.Allowed);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, f.VlanLink).Run(footprint, MetadataAccess.Allowed);
 
         Shell.Run(breakIt.Replace("{pod}", f.Pod, StringComparison.Ordinal).Replace("{node}", f.Node, StringComparison.Ordinal));
-        var e = Assert.Throws<CniException>(() => new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(footprint, MetadataAccess.Allowed));
+        var e = Assert.Throws<CniException>(() => new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, f.VlanLink).Run(footprint, MetadataAccess.Allowed));
 
         Assert.Equal(CniErrorCode.CheckMismatch, e.Code);
         Assert.Contains(named, e.Message, StringComparison.Ordinal);
@@ -119,7 +119,7 @@ public sealed class BranchPlumbingTests
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
 
-        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(null, f.Layout(mode).HostVeth, null);
+        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), f.VlanLink).Run(null, f.Layout(mode).HostVeth, null);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
@@ -135,7 +135,7 @@ public sealed class BranchPlumbingTests
         Assert.Throws<InvalidOperationException>(() =>
             f.Add(f.Layout(mode, metadataAccess: AccessOf(modeName)), step => Fail(step, killedBefore), rollBack: false).Run("1.0.0", f.PodPath));
         // What kubelet does next: DEL with the pod's identity and no prevResult (ADD never returned one).
-        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(null, f.Layout(mode).HostVeth, null);
+        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), f.VlanLink).Run(null, f.Layout(mode).HostVeth, null);
 
         Assert.Equal(nodeBefore, f.NodeSnapshot());
         Assert.Equal(podBefore, f.PodSnapshot());
@@ -161,7 +161,7 @@ public sealed class BranchPlumbingTests
 
         // DEL of the intruder, even with a prevResult naming vlan.eth.7, leaves the owner's link and rules alone.
         var forged = new BranchFootprint(intruder.HostVeth, "eth0", 7, BranchFixture.PodIp, null, null, null, TestNamespaces.PathOf(pod2));
-        new BranchDel(f.Host, "ctr-intruder", PluginLog.Silent(), "veth").Run(forged, intruder.HostVeth, 7);
+        new BranchDel(f.Host, "ctr-intruder", PluginLog.Silent(), f.VlanLink).Run(forged, intruder.HostVeth, 7);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
@@ -177,7 +177,7 @@ public sealed class BranchPlumbingTests
         f.Add(live, podNs: pod2Ns).Run("1.1.0", TestNamespaces.PathOf(pod2));
         var withLive = Shell.Run($"ip -n {f.Node} -j link show {live.HostVeth}");
 
-        var removed = BranchGc.Run(f.Host, "vlan", new HashSet<string> { "ctr-live" }, PluginLog.Silent(), "veth");
+        var removed = BranchGc.Run(f.Host, "vlan", new HashSet<string> { "ctr-live" }, PluginLog.Silent(), f.VlanLink);
 
         Assert.True(removed >= 3);
         Assert.Equal(withLive, Shell.Run($"ip -n {f.Node} -j link show {live.HostVeth}"));
@@ -186,7 +186,7 @@ public sealed class BranchPlumbingTests
         Assert.DoesNotContain("10.77.0.20", Shell.Run($"ip -n {f.Node} rule show"), StringComparison.Ordinal);
         Assert.Contains("iif vlan.eth.8 lookup 108", Shell.Run($"ip -n {f.Node} rule show"), StringComparison.Ordinal);
 
-        BranchGc.Run(f.Host, "vlan", new HashSet<string>(), PluginLog.Silent(), "veth");
+        BranchGc.Run(f.Host, "vlan", new HashSet<string>(), PluginLog.Silent(), f.VlanLink);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 

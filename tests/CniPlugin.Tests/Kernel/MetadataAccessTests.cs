@@ -45,9 +45,9 @@ public sealed class MetadataAccessTests
         // The rest of the VPC stays reachable.
         Shell.Run($"ip netns exec {f.Pod} ping -c 1 -W 2 10.77.0.1");
         var footprint = BranchResult.Read(result)!;
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, "veth").Run(footprint, MetadataAccess.Denied);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, f.VlanLink).Run(footprint, MetadataAccess.Denied);
 
-        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null);
+        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), f.VlanLink).Run(footprint, null, null);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
@@ -67,7 +67,7 @@ public sealed class MetadataAccessTests
         Assert.Contains("dev vlan.eth.7 table 107",
             Shell.Run($"ip -n {f.Node} route get 169.254.169.254 from {BranchFixture.PodIp} iif {layout.HostVeth}"), StringComparison.Ordinal);
         Shell.Run($"ip netns exec {f.Pod} ping -c 1 -W 2 169.254.169.254");
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, "veth").Run(BranchResult.Read(result)!, MetadataAccess.Allowed);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", mode, f.VlanLink).Run(BranchResult.Read(result)!, MetadataAccess.Allowed);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public sealed class MetadataAccessTests
     {
         using var f = new BranchFixture("mc");
         var denied = BranchResult.Read(f.Add(f.Layout(EnforcingMode.Strict, metadataAccess: MetadataAccess.Denied)).Run("1.1.0", f.PodPath))!;
-        var check = new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth");
+        var check = new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, f.VlanLink);
         check.Run(denied, MetadataAccess.Denied);
 
         // The record says Allowed, the kernel denies.
@@ -104,7 +104,7 @@ public sealed class MetadataAccessTests
         Shell.Run($"ip -n {f.Node} link del vlan.eth.7");
         Assert.Contains("unreachable 169.254.169.254", Shell.Run($"ip -n {f.Node} route show table 107"), StringComparison.Ordinal);
 
-        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), "veth").Run(footprint, null, null);
+        new BranchDel(f.Host, "ctr-a", PluginLog.Silent(), f.VlanLink).Run(footprint, null, null);
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
 
@@ -115,7 +115,7 @@ public sealed class MetadataAccessTests
         var nodeBefore = f.NodeSnapshot();
         f.Add(f.Layout(EnforcingMode.Strict, containerId: "ctr-stale", metadataAccess: MetadataAccess.Denied)).Run("1.1.0", f.PodPath);
 
-        BranchGc.Run(f.Host, "vlan", new HashSet<string>(), PluginLog.Silent(), "veth");
+        BranchGc.Run(f.Host, "vlan", new HashSet<string>(), PluginLog.Silent(), f.VlanLink);
 
         Assert.Equal(nodeBefore, f.NodeSnapshot());
     }
@@ -129,7 +129,7 @@ public sealed class MetadataAccessTests
         var result = f.Add(f.Layout(EnforcingMode.Strict)).Run("1.1.0", f.PodPath);
 
         Assert.DoesNotContain("169.254.169.254", Shell.Run($"ip -n {f.Node} route show table 107"), StringComparison.Ordinal);
-        new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, "veth").Run(BranchResult.Read(result)!, MetadataAccess.Allowed);
+        new BranchCheck(f.Host, f.PodNs, "ctr-a", EnforcingMode.Strict, f.VlanLink).Run(BranchResult.Read(result)!, MetadataAccess.Allowed);
     }
 
     /// <summary>The stand-in VPC answers 169.254.169.254 (ping is enough here; the micro-VM test fetches over HTTP).</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.CommandLine;
 using BranchEni.Agent.Cli;
 using BranchEni.Agent.Configuration;
+using BranchEni.Testing;
 
 namespace BranchEni.Agent.Tests.Cli;
 
@@ -10,7 +11,7 @@ namespace BranchEni.Agent.Tests.Cli;
 /// A throwaway "node" namespace wired by hand (`ip`) with the CNI's branch layout, records, a conflist and a CNI
 /// binary file, against which the debug commands run in process. This host kernel has no 8021q: a veth named
 /// vlan.eth.N (its peer in a "vpc" namespace) stands in for each VLAN link, and the commands are told so
-/// (<see cref="CliSettings.VlanKind"/>). Nothing touches the host's own namespace; everything is deleted on dispose.
+/// (<see cref="VethVlanStandIn"/>). Nothing touches the host's own namespace; everything is deleted on dispose.
 /// </summary>
 internal sealed class CliNode : IDisposable
 {
@@ -124,7 +125,7 @@ internal sealed class CliNode : IDisposable
     public async Task<(int Code, string Out, string Err)> RunAsync(params string[] args)
     {
         var root = AgentCommandLine.Build((_, _) => Task.FromResult(0), _ => null,
-            DebugCommands.Create(_ => null, s => s with { VlanKind = "veth" }));
+            DebugCommands.Create(_ => null, VethVlanStandIn.Recognising));
         var all = args.Concat(["--netns", $"/run/netns/{Node}", "--state-dir", StateDir, "--cni-conf-dir", ConfDir,
             "--cni-bin-dir", BinDir, "--health-address", "127.0.0.1:1"]).ToArray();
         using var output = new StringWriter(CultureInfo.InvariantCulture);
