@@ -153,8 +153,10 @@ public sealed record AdaptiveSettings
     /// <summary>Fraction of the ceiling added per success.</summary>
     public double IncreasePerSuccess { get; init; } = 1.0 / 50;
 
-    /// <summary>Fraction of the ceiling added per second busy (succeeding or waiting for a token).</summary>
-    public double IncreasePerSecond { get; init; } = 1.0 / 50;
+    /// <summary>Fraction of the ceiling added per second busy (succeeding or waiting for a token). A fiftieth was measured
+    /// too (cluster soak): 1.11-1.45x the floor, one run with a node held near half a call per second for its last
+    /// minute by cuts it could not grow out of between them.</summary>
+    public double IncreasePerSecond { get; init; } = 1.0 / 20;
 
     /// <summary>Fraction of the ceiling added per second busy, for every second since the last cut.</summary>
     public double Acceleration { get; init; } = 1.0 / 100;

@@ -98,7 +98,9 @@ public sealed class TokenBucket
                     return waited;
                 }
 
-                var slice = delay.Value < LookAgainAfter ? delay.Value : LookAgainAfter;
+                // Whole milliseconds, at least one: Task.Delay truncates to milliseconds, and a wait of 0.3 ms would
+                // complete at once and spin here until the refill caught up.
+                var slice = delay.Value < LookAgainAfter ? TimeSpan.FromMilliseconds(Math.Ceiling(delay.Value.TotalMilliseconds)) : LookAgainAfter;
                 var stretched = _jitter > 0 ? slice * (1 + (Random.Shared.NextDouble() * _jitter)) : slice;
                 waited += stretched;
                 await Task.Delay(stretched, cancellationToken).ConfigureAwait(false);

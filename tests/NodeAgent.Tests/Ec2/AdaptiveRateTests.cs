@@ -12,7 +12,7 @@ namespace BranchEni.Agent.Tests.Ec2;
 public sealed class AdaptiveRateTests
 {
     // The cut mechanics on their own (a cut on any throttle); the tolerance has its own tests below. Growth as shipped:
-    // a fiftieth of the ceiling per success and per second busy, a hundredth more per second since the last cut.
+    // a fiftieth of the ceiling per success, a twentieth per second busy, a hundredth more per second since the last cut.
     private static readonly AdaptiveSettings Settings = new()
     {
         Floor = 0.05, DecreaseFactor = 0.5, CutWindow = TimeSpan.FromMilliseconds(250), ThrottleTolerance = 0,
@@ -102,20 +102,17 @@ public sealed class AdaptiveRateTests
         var (_, rate) = Make();
         rate.Throttled(); // 10 -> 5
         Advance(1);
-        rate.Succeeded(); // a success (0.02) and a second busy, one second after the cut (0.02 + 0.01 * 1)
-        Assert.Equal(5.5, rate.Rate, 6);
+        rate.Succeeded(); // a success (0.02) and a second busy, one second after the cut (0.05 + 0.01 * 1)
+        Assert.Equal(5.8, rate.Rate, 6);
         Advance(0.5);
-        rate.Succeeded(); // 0.02 + 0.5 * (0.02 + 0.01 * 1.5)
-        Assert.Equal(5.875, rate.Rate, 6);
+        rate.Succeeded(); // 0.02 + 0.5 * (0.05 + 0.01 * 1.5)
+        Assert.Equal(6.325, rate.Rate, 6);
 
         // A long quiet spell counts as one second, not as a jump back to the ceiling; the time since the cut counts up to
-        // 30 s: 0.02 + 1 * (0.02 + 0.01 * 30).
+        // 30 s: 0.02 + 1 * (0.05 + 0.01 * 30).
         Advance(60);
         rate.Succeeded();
-        Assert.Equal(9.275, rate.Rate, 6);
-        Advance(1);
-        rate.Succeeded();
-        Assert.Equal(10, rate.Rate);
+        Assert.Equal(10, rate.Rate, 6);
     }
 
     [Fact]
@@ -130,7 +127,7 @@ public sealed class AdaptiveRateTests
             rate.Succeeded();
         }
 
-        Assert.InRange(rate.Rate, 7.0, 7.03); // 10 * 0.02 * 10 = 2, and 0.1 s busy adds 10 * 0.1 * ~0.02 = 0.02
+        Assert.InRange(rate.Rate, 7.0, 7.06); // 10 * 0.02 * 10 = 2, and 0.1 s busy adds 10 * 0.1 * ~0.05 = 0.05
     }
 
     [Fact]
@@ -151,8 +148,8 @@ public sealed class AdaptiveRateTests
             rate.Waiting();
         }
 
-        // Two seconds of waiting: 10 * (2 * 0.02 + 0.01 * 0.25 * (0.25 + 0.5 + ... + 2)) = 0.625 on top of the floor.
-        Assert.Equal(0.675, rate.Rate, 6);
+        // Two seconds of waiting: 10 * (2 * 0.05 + 0.01 * 0.25 * (0.25 + 0.5 + ... + 2)) = 1.225 on top of the floor.
+        Assert.Equal(1.275, rate.Rate, 6);
     }
 
     [Fact]

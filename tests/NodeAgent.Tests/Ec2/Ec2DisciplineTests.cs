@@ -61,7 +61,7 @@ public sealed class Ec2DisciplineTests
         });
 
         Assert.InRange(clock.ElapsedMilliseconds, 400, 5000);
-        Assert.InRange(looks, 2, 3);
+        Assert.InRange(looks, 2, 4); // two slices, then one wait of ~20 ms for the token at 50/s: no spinning on a sub-ms wait
     }
 
     [Fact]
