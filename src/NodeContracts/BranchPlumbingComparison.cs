@@ -158,7 +158,8 @@ internal static class BranchPlumbingComparison
         }
         else
         {
-            var (onLink, viaGateway) = (model.VlanTableRoutes(gateway)[0], model.VlanTableRoutes(gateway)[1]);
+            var tableRoutes = model.VlanTableRoutes(gateway);
+            var (onLink, viaGateway) = (tableRoutes[0], tableRoutes[1]);
             if (!routes.Any(r => onLink.IsMatchedBy(r, vlan?.Index)))
             {
                 yield return $"table {table} lacks {gateway}/32 dev {model.VlanLink} scope link";

@@ -22,7 +22,7 @@ public sealed class BranchPlumbingComparisonTests
     [InlineData("standard", MetadataAccess.Denied)]
     public void AKernelMadeFromTheModelHasNoDifference(string mode, MetadataAccess access)
     {
-        var model = BranchPlumbingModelTests.Model(ModeOf(mode), access);
+        var model = BranchPlumbingModelTests.Model(BranchPlumbingModelTests.ModeOf(mode), access);
 
         Assert.Empty(Differences(model, Kernel.Of(model)));
         Assert.Empty(BranchPlumbingComparison.OtherModeRules(model, Kernel.Of(model)));
@@ -68,7 +68,7 @@ public sealed class BranchPlumbingComparisonTests
     [InlineData("standard", 2, $"table main lacks 10.77.0.20/32 dev {Veth} scope link (standard mode)")]
     public void EachMissingHostRouteIsNamed(string mode, int index, string difference)
     {
-        var model = BranchPlumbingModelTests.Model(ModeOf(mode));
+        var model = BranchPlumbingModelTests.Model(BranchPlumbingModelTests.ModeOf(mode));
         var kernel = Kernel.Of(model);
         kernel.Routes.RemoveAt(index);
 
@@ -82,7 +82,7 @@ public sealed class BranchPlumbingComparisonTests
     [InlineData("standard", 1, "rule prio 1536 from 10.77.0.20 lookup 107 is missing (standard mode)")]
     public void EachMissingRuleIsNamed(string mode, int index, string difference)
     {
-        var model = BranchPlumbingModelTests.Model(ModeOf(mode));
+        var model = BranchPlumbingModelTests.Model(BranchPlumbingModelTests.ModeOf(mode));
         var kernel = Kernel.Of(model);
         kernel.RuleList.RemoveAt(index);
 
@@ -247,6 +247,4 @@ public sealed class BranchPlumbingComparisonTests
             return Routes.Where(r => r.Table == table);
         }
     }
-
-    internal static EnforcingMode ModeOf(string name) => EnforcingModes.FromConfigName(name) ?? throw new ArgumentException(name, nameof(name));
 }
