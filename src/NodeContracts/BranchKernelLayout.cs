@@ -8,8 +8,9 @@ using BranchEni.Policy;
 namespace BranchEni.Contracts;
 
 /// <summary>
-/// The names, numbers and rule shapes of one branch pod's kernel layout (DESIGN.md §2, "Kernel layout per branch pod"):
-/// one definition for the CNI, which builds the layout, and the agent's debug commands, which check and clean it.
+/// The names and numbers of branch pods' kernel objects, and how to recognise them on a node (a `vlan.eth.N` name, a
+/// table 101..4194, the metadata deny route): what GC and `cleanup` need for objects whose owner is gone. What one pod's
+/// plumbing is, object by object, is <see cref="BranchPlumbing"/>.
 /// </summary>
 internal static class BranchKernelLayout
 {
@@ -70,45 +71,6 @@ internal static class BranchKernelLayout
     public static string HostVethName(string prefix, ReadOnlySpan<byte> sha1Digest) =>
         prefix + Convert.ToHexStringLower(sha1Digest)[..VethHashLength];
 
-    /// <summary>In the pod: `169.254.1.1/32 dev eth0 scope link` and `default via 169.254.1.1 dev eth0` (main table).</summary>
-    public static Route[] PodRoutes(int podLinkIndex) =>
-    [
-        new() { Destination = new IPNetwork(PodGateway, 32), OutputIndex = podLinkIndex, Scope = Scope.Link },
-        new() { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = PodGateway, OutputIndex = podLinkIndex },
-    ];
-
-    /// <summary>In the pod: 169.254.1.1 answered by the host veth's MAC without ARP.</summary>
-    public static Neighbour PodNeighbour(int podLinkIndex, PhysicalAddress? hostVethMac) => new()
-    {
-        LinkIndex = podLinkIndex, Address = PodGateway, Mac = hostVethMac, State = NeighbourState.Permanent,
-    };
-
-    /// <summary>Table 100+N: `&lt;VPC gateway&gt;/32 dev vlan.eth.N scope link` and `default via &lt;VPC gateway&gt; dev vlan.eth.N`.</summary>
-    public static Route[] VlanTableRoutes(IPAddress vpcGateway, int vlanLinkIndex, uint table) =>
-    [
-        new() { Destination = new IPNetwork(vpcGateway, 32), OutputIndex = vlanLinkIndex, Scope = Scope.Link, Table = table },
-        new() { Destination = new IPNetwork(IPAddress.Any, 0), Gateway = vpcGateway, OutputIndex = vlanLinkIndex, Table = table },
-    ];
-
-    /// <summary>`&lt;pod IP&gt;/32 dev &lt;host veth&gt; scope link`, in table 100+N in strict mode (only the pod's table knows
-    /// the pod) and in main in standard mode (the node reaches the pod directly): <paramref name="table"/> says which.</summary>
-    public static Route PodHostRoute(IPAddress podIp, int hostVethIndex, uint table) => new()
-    {
-        Destination = new IPNetwork(podIp, 32), OutputIndex = hostVethIndex, Scope = Scope.Link, Table = table,
-    };
-
-    /// <summary>
-    /// `unreachable 169.254.169.254/32 table 100+N`: a pod denied the metadata service. Both modes steer every packet
-    /// of the pod through table 100+N before main (strict: prio 10 iif the host veth, ahead of the local table moved to
-    /// 20; standard: prio 1536 from the pod's IP, main is 32766), so no extra rule is needed; the pod gets ICMP host
-    /// unreachable ("No route to host"). The route has no device: it does not go with the VLAN link, so DEL, GC and
-    /// `cleanup` clear what is left in the table.
-    /// </summary>
-    public static Route MetadataDenyRoute(uint table) => new()
-    {
-        Destination = new IPNetwork(MetadataService, 32), Type = RouteType.Unreachable, Table = table,
-    };
-
     /// <summary>Whether a route read from the kernel is the deny route of its table.</summary>
     public static bool IsMetadataDenyRoute(Route route) =>
         route is { Type: RouteType.Unreachable, Destination: { PrefixLength: 32 } destination } && destination.BaseAddress.Equals(MetadataService);
@@ -116,24 +78,4 @@ internal static class BranchKernelLayout
     /// <summary>What the kernel shows for a table: Denied when its deny route is there, else Allowed.</summary>
     public static MetadataAccess MetadataAccessOf(IEnumerable<Route> tableRoutes) =>
         tableRoutes.Any(IsMetadataDenyRoute) ? MetadataAccess.Denied : MetadataAccess.Allowed;
-
-    /// <summary>Whether a rule read from the kernel is <paramref name="wanted"/> (one of <see cref="StrictRules"/> or
-    /// <see cref="StandardRules"/>): same priority, selectors and table, and nothing else selecting (oif, fwmark).</summary>
-    public static bool IsRule(Rule actual, Rule wanted) =>
-        actual.Priority == wanted.Priority && actual.IifName == wanted.IifName && actual.From == wanted.From && actual.To == wanted.To
-        && actual.Table == wanted.Table && actual.Action == RuleAction.ToTable && actual.OifName is null && actual.FwMark is null;
-
-    /// <summary>strict, prio 10: everything from the VLAN or from the pod's veth uses the pod's table.</summary>
-    public static Rule[] StrictRules(string vlanLink, string hostVeth, uint table) =>
-    [
-        new() { Priority = StrictRulePriority, IifName = vlanLink, Table = table },
-        new() { Priority = StrictRulePriority, IifName = hostVeth, Table = table },
-    ];
-
-    /// <summary>standard, prio 512: to the pod via main; prio 1536: from the pod via its table.</summary>
-    public static Rule[] StandardRules(IPAddress podIp, uint table) =>
-    [
-        new() { Priority = StandardToPodPriority, To = new IPNetwork(podIp, 32), Table = RouteTables.Main },
-        new() { Priority = StandardFromPodPriority, From = new IPNetwork(podIp, 32), Table = table },
-    ];
 }

@@ -9,11 +9,12 @@ using Serilog.Core;
 namespace BranchEni.Cni.Branch;
 
 /// <summary>
-/// ADD for a branch pod: the kernel steps of DESIGN.md §2 in order, each registering its undo, so any failure leaves
-/// the node as it was. Runs under the node lock; <paramref name="host"/> is bound to the node's namespace.
-/// <paramref name="vlanLink"/> creates the VLAN link on <paramref name="trunk"/> (802.1Q on every node).
+/// ADD for a branch pod: applies the objects of <paramref name="layout"/> (the pod's <see cref="BranchPlumbing"/>) in
+/// order, each registering its undo, so any failure leaves the node as it was. Runs under the node lock;
+/// <paramref name="host"/> is bound to the node's namespace. <paramref name="vlanLink"/> creates the VLAN link on
+/// <paramref name="trunk"/> (802.1Q on every node).
 /// </summary>
-internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchLayout layout, Link trunk, IBranchVlanLink vlanLink, Logger log)
+internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, BranchPlumbing layout, Link trunk, IBranchVlanLink vlanLink, Logger log)
 {
     /// <summary>Test hook: called with each step's name before it runs (fault injection proves every undo).</summary>
     internal Action<string>? BeforeStep { get; init; }
@@ -25,6 +26,11 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
     public static readonly string[] Steps =
         ["preflight", "veth", "pod-address", "pod-routes", "pod-neighbour", "vlan", "vlan-routes", "metadata", "pod-route", "rules"];
 
+    // RequireComplete proved both known.
+    private string ContainerId => layout.ContainerId!;
+
+    private string PodIfName => layout.PodIfName!;
+
     // Whether preflight found this container's own veth / VLAN link left over (a retry after a kill): the steps below
     // replace them.
     private bool leftoverVeth;
@@ -32,6 +38,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     public CniResult Run(string cniVersion, string netnsPath)
     {
+        RequireComplete();
         var undo = new UndoStack(log);
         try
         {
@@ -43,7 +50,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
             Link podLink = null!;
             Step("pod-address", () => podLink = AddPodAddress(pod));
             Step("pod-routes", () => AddPodRoutes(pod, podLink));
-            Step("pod-neighbour", () => pod.AddNeighbour(BranchKernelLayout.PodNeighbour(podLink.Index, hostVeth.Mac)));
+            Step("pod-neighbour", () => pod.AddNeighbour(layout.PodNeighbour(podLink.Index, hostVeth.Mac)));
             Link vlan = null!;
             Step("vlan", () => vlan = AddVlan(undo));
             Step("vlan-routes", () => AddVlanRoutes(vlan));
@@ -64,10 +71,19 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         }
     }
 
+    /// <summary>A model of what CHECK or `verify` know leaves fields unknown; ADD must make every object.</summary>
+    private void RequireComplete()
+    {
+        if (layout.ContainerId is null || layout.PodIfName is null || layout.BranchMac is null || layout.VpcGateway is null)
+        {
+            throw new ArgumentException("ADD needs the container id, the pod's interface name, the branch MAC and the VPC gateway", nameof(layout));
+        }
+    }
+
     private void Step(string name, Action action)
     {
         BeforeStep?.Invoke(name);
-        log.Debug("ADD step {Step} for {ContainerId}", name, layout.ContainerId);
+        log.Debug("ADD step {Step} for {ContainerId}", name, ContainerId);
         action();
     }
 
@@ -75,22 +91,22 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
     private void Preflight(NetlinkHandle pod)
     {
         var vlan = host.TryGetLink(layout.VlanLink);
-        if (vlan is not null && vlan.Alias != layout.ContainerId)
+        if (vlan is not null && vlan.Alias != ContainerId)
         {
             throw new CniException(CniErrorCode.BranchEniRefused,
                 $"{layout.VlanLink} already exists and belongs to container '{vlan.Alias}'; refusing to share VLAN {layout.VlanId}");
         }
 
         var veth = host.TryGetLink(layout.HostVeth);
-        if (veth is not null && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != layout.ContainerId)
+        if (veth is not null && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != ContainerId)
         {
             throw new CniException(CniErrorCode.BranchEniRefused,
                 $"host veth {layout.HostVeth} already exists for container '{veth.Alias}' (same pod name, another sandbox)");
         }
 
-        if (pod.TryGetLink(layout.PodIfName) is not null)
+        if (pod.TryGetLink(PodIfName) is not null)
         {
-            throw new CniException(CniErrorCode.InvalidEnvironment, $"{layout.PodIfName} already exists in {podNs.Path}");
+            throw new CniException(CniErrorCode.InvalidEnvironment, $"{PodIfName} already exists in {podNs.Path}");
         }
 
         leftoverVlan = vlan is not null;
@@ -105,28 +121,28 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
             host.DeleteLinkIfExists(layout.HostVeth);
         }
 
-        host.AddVethPair(new VethPairSpec { Name = layout.HostVeth, PeerName = layout.PodIfName, Mtu = layout.Mtu, PeerNamespace = podNs });
+        host.AddVethPair(new VethPairSpec { Name = layout.HostVeth, PeerName = PodIfName, Mtu = layout.Mtu, PeerNamespace = podNs });
         undo.Push("veth", () => host.DeleteLinkIfExists(layout.HostVeth));
         // Index and MAC are what the rest needs; neither changes when the link goes up, so it is not read again.
         var veth = host.GetLink(layout.HostVeth);
-        host.SetLinkAlias(veth.Index, layout.ContainerId);
+        host.SetLinkAlias(veth.Index, ContainerId);
         host.SetLinkUp(veth.Index);
         return veth;
     }
 
     private Link AddPodAddress(NetlinkHandle pod)
     {
-        var link = pod.GetLink(layout.PodIfName);
-        pod.AddAddress(new InterfaceAddress { LinkIndex = link.Index, Address = layout.PodIp, PrefixLength = 32 });
+        var link = pod.GetLink(PodIfName);
+        pod.AddAddress(new InterfaceAddress { LinkIndex = link.Index, Address = layout.PodAddress.BaseAddress, PrefixLength = layout.PodAddress.PrefixLength });
         pod.SetLinkUp(link.Index);
         return link;
     }
 
-    private static void AddPodRoutes(NetlinkHandle pod, Link podLink)
+    private void AddPodRoutes(NetlinkHandle pod, Link podLink)
     {
-        foreach (var route in BranchKernelLayout.PodRoutes(podLink.Index))
+        foreach (var route in layout.PodRoutes)
         {
-            pod.AddRoute(route);
+            pod.AddRoute(route.Bind(podLink.Index));
         }
     }
 
@@ -145,14 +161,14 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
         });
         undo.Push("vlan", () => DeleteVlanIfOurs());
         var vlan = host.GetLink(layout.VlanLink);
-        host.SetLinkAlias(vlan.Index, layout.ContainerId);
+        host.SetLinkAlias(vlan.Index, ContainerId);
         host.SetLinkUp(vlan.Index);
         return vlan;
     }
 
     private void DeleteVlanIfOurs()
     {
-        if (host.TryGetLink(layout.VlanLink) is { } vlan && (vlan.Alias is null or "" || vlan.Alias == layout.ContainerId))
+        if (host.TryGetLink(layout.VlanLink) is { } vlan && (vlan.Alias is null or "" || vlan.Alias == ContainerId))
         {
             host.DeleteLinkIfExists(layout.VlanLink);
         }
@@ -160,9 +176,9 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     private void AddVlanRoutes(Link vlan)
     {
-        foreach (var route in BranchKernelLayout.VlanTableRoutes(layout.VpcGateway, vlan.Index, layout.Table))
+        foreach (var route in layout.VlanTableRoutes(layout.VpcGateway!))
         {
-            host.ReplaceRoute(route);
+            host.ReplaceRoute(route.Bind(vlan.Index));
         }
     }
 
@@ -184,7 +200,7 @@ internal sealed class BranchAdd(NetlinkHandle host, NetworkNamespace podNs, Bran
 
     private void AddPodRoute(Link hostVeth, UndoStack undo)
     {
-        var route = BranchKernelLayout.PodHostRoute(layout.PodIp, hostVeth.Index, layout.PodRouteTable);
+        var route = layout.PodHostRoute.Bind(hostVeth.Index);
         host.ReplaceRoute(route);
         undo.Push("pod-route", () => host.DeleteRouteIfExists(route));
     }

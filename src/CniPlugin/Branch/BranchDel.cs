@@ -69,7 +69,7 @@ internal sealed class BranchDel(NetlinkHandle host, string containerId, Logger l
         var deleted = 0;
         foreach (var table in tables)
         {
-            if (host.DeleteRouteIfExists(BranchKernelLayout.MetadataDenyRoute(table)))
+            if (host.DeleteRouteIfExists(BranchPlumbing.DenyRouteOf(table)))
             {
                 log.Information("DEL removed {Route} of {ContainerId}", $"unreachable {BranchKernelLayout.MetadataService}/32 table {table}", containerId);
                 deleted++;

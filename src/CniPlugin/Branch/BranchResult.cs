@@ -11,7 +11,7 @@ namespace BranchEni.Cni.Branch;
 /// </summary>
 internal static class BranchResult
 {
-    public static CniResult Build(BranchLayout layout, Link hostVeth, Link podLink, Link vlan, string netnsPath) => new()
+    public static CniResult Build(BranchPlumbing layout, Link hostVeth, Link podLink, Link vlan, string netnsPath) => new()
     {
         Interfaces =
         [

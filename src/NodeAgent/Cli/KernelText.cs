@@ -4,18 +4,11 @@ using BranchEni.Netlink;
 
 namespace BranchEni.Agent.Cli;
 
-/// <summary>Kernel objects written the way `ip rule` / `ip route` print them, so an operator can paste them back.</summary>
+/// <summary>Kernel objects written the way `ip rule` / `ip route` print them (<see cref="PlumbingText"/>), routes with the
+/// device names of a snapshot.</summary>
 internal static class KernelText
 {
-    public static string Rule(Rule rule)
-    {
-        ArgumentNullException.ThrowIfNull(rule);
-        var selector = rule.IifName is { } iif ? $"iif {iif}"
-            : rule.From is { } from ? $"from {from.BaseAddress}{Prefix(from)}"
-            : rule.To is { } to ? $"to {to.BaseAddress}{Prefix(to)}"
-            : "from all";
-        return $"rule prio {rule.Priority?.ToString(CultureInfo.InvariantCulture) ?? "0"} {selector} lookup {Table(rule.Table)}";
-    }
+    public static string Rule(Rule rule) => PlumbingText.Rule(rule);
 
     public static string Route(Route route, NodeSnapshot node)
     {
@@ -43,16 +36,7 @@ internal static class KernelText
         return string.IsNullOrEmpty(link.Alias) ? $"link {link.Name}" : $"link {link.Name} (owner {link.Alias})";
     }
 
-    public static string Mac(Link? link) => link?.Mac is { } mac ? BranchEniAssignment.FormatMac(mac) : "none";
+    public static string Mac(Link? link) => PlumbingText.Mac(link?.Mac);
 
-    public static string Table(uint? table) => table switch
-    {
-        null => "?",
-        RouteTables.Main => "main",
-        RouteTables.Local => "local",
-        { } t => t.ToString(CultureInfo.InvariantCulture),
-    };
-
-    private static string Prefix(System.Net.IPNetwork network) =>
-        network.PrefixLength == 32 ? "" : "/" + network.PrefixLength.ToString(CultureInfo.InvariantCulture);
+    public static string Table(uint? table) => PlumbingText.Table(table);
 }

@@ -19,7 +19,7 @@ internal sealed record RecordedPod(string Uid, PodRecord? Record, BranchEniAssig
 /// The node's kernel state (links, IPv4 rules and routes of every table, the sysctls the datapath needs) and the
 /// node-local records, read once so every check and every cleanup decision sees the same moment.
 /// </summary>
-internal sealed class NodeSnapshot
+internal sealed class NodeSnapshot : IHostKernel
 {
     public required IReadOnlyList<Link> Links { get; init; }
 
@@ -84,6 +84,8 @@ internal sealed class NodeSnapshot
     public Link? Link(string? name) => name is null ? null : Links.FirstOrDefault(l => l.Name == name);
 
     public Link? Link(int? index) => index is null ? null : Links.FirstOrDefault(l => l.Index == index);
+
+    public IEnumerable<Route> RoutesOf(uint table) => Routes.Where(r => r.Table == table);
 
     /// <summary>Links that look like our VLAN links: the right kind and a vlan.eth.N name.</summary>
     public IEnumerable<Link> VlanLinks => Links.Where(VlanLink.IsBranchVlanLink);

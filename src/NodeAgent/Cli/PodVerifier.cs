@@ -1,4 +1,3 @@
-using System.Net;
 using BranchEni.Agent.Configuration;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
@@ -24,9 +23,9 @@ internal sealed record PodFindings(RecordedPod Pod)
 }
 
 /// <summary>
-/// Compares one pod's kernel layout (DESIGN.md §2) with its record: host veth, VLAN link (kind, id, MAC, owner,
-/// trunk), table 100+N (with the metadata deny route exactly when the record says Denied), the mode's pod route and rules, rp_filter, and inside the pod's namespace the address,
-/// routes and the permanent neighbour 169.254.1.1 (<see cref="PodSideComparison"/>, shared with CNI CHECK). Every difference is one line naming the object.
+/// Compares one pod's <see cref="BranchPlumbing"/>, made from its record, with the node
+/// (<see cref="BranchPlumbingComparison"/>, the comparison CNI CHECK makes too), and adds what only the node shows: the
+/// other mode's rules for the pod, and rp_filter on its links. Every difference is one line naming the object.
 /// </summary>
 internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<PodNamespaces> namespaces)
 {
@@ -51,102 +50,38 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
             return found;
         }
 
+        var model = ModelOf(branch, vethName);
         var d = found.Differences;
-        CheckVeth(d, vethName, veth);
-        CheckVlan(d, branch, vlan, veth);
-        CheckTable(d, branch, vlan, veth, vethName);
-        CheckRules(d, branch, vethName);
+        d.AddRange(BranchPlumbingComparison.HostDifferences(model, node, node.VlanLink));
+        d.AddRange(BranchPlumbingComparison.OtherModeRules(model, node)
+            .Select(rule => $"{KernelText.Rule(rule)} belongs to the other mode; the node is {Name(mode)}"));
+        Expect(d, veth is null || node.RpFilter(vethName) != 1, $"rp_filter on {vethName} is 1 (strict): the pod's packets are dropped; use 0 or 2");
+        Expect(d, vlan is null || node.RpFilter(vlan.Name) != 1, $"rp_filter on {branch.VlanLinkName} is 1 (strict): replies to the pod are dropped; use 0 or 2");
         if (veth is not null)
         {
-            CheckPodSide(found, branch, veth);
+            CheckPodSide(found, model, veth);
         }
 
         return found;
     }
 
-    private void CheckVeth(List<string> d, string name, Link? veth)
+    /// <summary>What the record says the pod has; the container id stays unknown (the record does not carry it).</summary>
+    private BranchPlumbing ModelOf(BranchEniAssignment branch, string vethName) => new()
     {
-        if (veth is null)
-        {
-            d.Add($"host veth {name} is missing");
-            return;
-        }
+        HostVeth = vethName,
+        VlanId = branch.VlanId,
+        BranchMac = branch.Mac,
+        PodIp = branch.PrivateIp,
+        VpcGateway = branch.Gateway,
+        Mode = mode,
+        MetadataAccess = branch.MetadataAccess,
+        Trunk = node.TrunkLink?.Name,
+        ExpectedBy = "the record",
+    };
 
-        Expect(d, veth.Kind == "veth", $"{name} is a {veth.Kind ?? "plain"} link, not a veth");
-        Expect(d, veth.IsUp, $"host veth {name} is down");
-        Expect(d, !string.IsNullOrEmpty(veth.Alias), $"host veth {name} has no owner alias (container id)");
-        Expect(d, node.RpFilter(name) != 1, $"rp_filter on {name} is 1 (strict): the pod's packets are dropped; use 0 or 2");
-    }
-
-    private void CheckVlan(List<string> d, BranchEniAssignment branch, Link? vlan, Link? veth)
+    private void CheckPodSide(PodFindings found, BranchPlumbing model, Link veth)
     {
-        var name = branch.VlanLinkName;
-        if (vlan is null)
-        {
-            d.Add($"{name} is missing");
-            return;
-        }
-
-        Expect(d, node.VlanLink.Carries(vlan, branch.VlanId),
-            $"{name} is not VLAN {branch.VlanId} (kind {vlan.Kind ?? "none"}, id {vlan.VlanId?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"})");
-        Expect(d, vlan.IsUp, $"{name} is down");
-        Expect(d, vlan.Mac is { } mac && mac.Equals(branch.Mac), $"{name} has MAC {KernelText.Mac(vlan)}, the record says {branch.MacText}");
-        if (string.IsNullOrEmpty(vlan.Alias))
-        {
-            d.Add($"{name} has no owner alias (container id)");
-        }
-        else if (veth is not null && !string.IsNullOrEmpty(veth.Alias) && veth.Alias != vlan.Alias)
-        {
-            d.Add($"{name} belongs to container {vlan.Alias}, host veth {veth.Name} to {veth.Alias}");
-        }
-
-        if (node.TrunkLink is { } trunk && node.VlanLink.IsKind(vlan))
-        {
-            Expect(d, node.VlanLink.IsOnTrunk(vlan, trunk), $"{name} is not on the trunk {trunk.Name} (parent {node.Link(vlan.ParentIndex)?.Name ?? "unknown"})");
-        }
-
-        Expect(d, node.RpFilter(name) != 1, $"rp_filter on {name} is 1 (strict): replies to the pod are dropped; use 0 or 2");
-    }
-
-    private void CheckTable(List<string> d, BranchEniAssignment branch, Link? vlan, Link? veth, string vethName)
-    {
-        var table = branch.RouteTable;
-        var routes = node.Routes.Where(r => r.Table == table).ToList();
-        var gateway = new IPNetwork(branch.Gateway, 32);
-        Expect(d, vlan is not null && routes.Any(r => r.Destination == gateway && r.Gateway is null && r.OutputIndex == vlan.Index),
-            $"table {table} lacks {gateway} dev {branch.VlanLinkName} scope link");
-        Expect(d, vlan is not null && routes.Any(r => r.Destination.PrefixLength == 0 && branch.Gateway.Equals(r.Gateway) && r.OutputIndex == vlan.Index),
-            $"table {table} lacks default via {branch.Gateway} dev {branch.VlanLinkName}");
-        var podTable = mode == EnforcingMode.Strict ? table : RouteTables.Main;
-        var pod = new IPNetwork(branch.PrivateIp, 32);
-        Expect(d, veth is not null && node.Routes.Any(r => r.Table == podTable && r.Destination == pod && r.OutputIndex == veth.Index),
-            $"table {KernelText.Table(podTable)} lacks {pod} dev {vethName} scope link ({Name(mode)} mode)");
-        var deny = KernelText.Route(BranchKernelLayout.MetadataDenyRoute(table), node);
-        Expect(d, BranchKernelLayout.MetadataAccessOf(routes) == branch.MetadataAccess, branch.MetadataAccess == MetadataAccess.Denied
-            ? $"table {table} lacks {deny}: the record's metadata access is Denied"
-            : $"table {table} has {deny}: the record's metadata access is Allowed");
-    }
-
-    private void CheckRules(List<string> d, BranchEniAssignment branch, string vethName)
-    {
-        var table = branch.RouteTable;
-        var strict = BranchKernelLayout.StrictRules(branch.VlanLinkName, vethName, table);
-        var standard = BranchKernelLayout.StandardRules(branch.PrivateIp, table);
-        var (wanted, unwanted) = mode == EnforcingMode.Strict ? (strict, standard) : (standard, strict);
-        foreach (var rule in wanted)
-        {
-            Expect(d, node.Rules.Any(r => BranchKernelLayout.IsRule(r, rule)), $"{KernelText.Rule(rule)} is missing ({Name(mode)} mode)");
-        }
-
-        foreach (var rule in unwanted.Where(u => node.Rules.Any(r => BranchKernelLayout.IsRule(r, u))))
-        {
-            d.Add($"{KernelText.Rule(rule)} belongs to the other mode; the node is {Name(mode)}");
-        }
-    }
-
-    private void CheckPodSide(PodFindings found, BranchEniAssignment branch, Link veth)
-    {
-        var (path, linkName, problem) = namespaces().Find(veth, branch.PrivateIp);
+        var (path, linkName, problem) = namespaces().Find(veth, model.PodIp);
         if (problem is not null)
         {
             found.Differences.Add(problem);
@@ -156,7 +91,7 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         found.PodNetns = path;
         try
         {
-            CheckPodNamespace(found.Differences, branch, veth, path!, linkName!);
+            CheckPodNamespace(found.Differences, model, veth, path!, linkName!);
         }
         catch (NetlinkException e)
         {
@@ -165,13 +100,12 @@ internal sealed class PodVerifier(NodeSnapshot node, EnforcingMode mode, Func<Po
         }
     }
 
-    private static void CheckPodNamespace(List<string> d, BranchEniAssignment branch, Link veth, string path, string linkName)
+    private static void CheckPodNamespace(List<string> d, BranchPlumbing model, Link veth, string path, string linkName)
     {
         using var pod = NetlinkHandle.Open(path);
         var link = pod.GetLink(linkName);
-        var where = $"{link.Name} in {path}";
-        Expect(d, link.Mtu == veth.Mtu, $"{where} has MTU {link.Mtu}, host veth {veth.Name} {veth.Mtu}");
-        d.AddRange(PodSideComparison.Differences(pod, link, where, branch.PrivateIp, veth.Mac));
+        // Read here, inside the caller's catch: a namespace that goes away mid-read is this pod's difference only.
+        d.AddRange(BranchPlumbingComparison.PodDifferences(model, pod, link, $"{link.Name} in {path}", veth).ToList());
     }
 
     internal static string Name(EnforcingMode mode) => mode == EnforcingMode.Strict ? "strict" : "standard";

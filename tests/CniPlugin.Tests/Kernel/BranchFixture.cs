@@ -62,7 +62,7 @@ internal sealed class BranchFixture : IDisposable
 
     public string PodPath => TestNamespaces.PathOf(Pod);
 
-    public BranchLayout Layout(EnforcingMode mode, string containerId = "ctr-a", string podName = "web-0", int vlanId = VlanId,
+    public BranchPlumbing Layout(EnforcingMode mode, string containerId = "ctr-a", string podName = "web-0", int vlanId = VlanId,
         MetadataAccess metadataAccess = MetadataAccess.Allowed) => new()
     {
         MetadataAccess = metadataAccess,
@@ -80,7 +80,7 @@ internal sealed class BranchFixture : IDisposable
     /// <summary>The VLAN link here: a veth whose peer is in the vpc namespace.</summary>
     public VethVlanStandIn VlanLink { get; }
 
-    public BranchAdd Add(BranchLayout layout, Action<string>? beforeStep = null, bool rollBack = true, NetworkNamespace? podNs = null) =>
+    public BranchAdd Add(BranchPlumbing layout, Action<string>? beforeStep = null, bool rollBack = true, NetworkNamespace? podNs = null) =>
         new(Host, podNs ?? PodNs, layout, Host.GetLink("trunk0"), VlanLink, PluginLog.Silent())
         {
             BeforeStep = beforeStep,

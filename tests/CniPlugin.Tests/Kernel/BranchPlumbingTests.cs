@@ -71,7 +71,7 @@ public sealed class BranchPlumbingTests
 
     [Theory]
     [InlineData("neighbour", "ip -n {pod} neigh del 169.254.1.1 dev eth0")]
-    [InlineData("rule missing", "ip -n {node} rule del priority 10 iif vlan.eth.7")]
+    [InlineData("rule prio 10 iif vlan.eth.7 lookup 107 is missing (strict mode)", "ip -n {node} rule del priority 10 iif vlan.eth.7")]
     [InlineData("lacks 10.77.0.20/32", "ip -n {pod} addr del 10.77.0.20/32 dev eth0")]
     [InlineData("table 107 lacks the default", "ip -n {node} route del default table 107")]
     [InlineData("vlan.eth.7 is down", "ip -n {node} link set vlan.eth.7 down")]

@@ -53,8 +53,8 @@ public sealed class DebugCommandsMetadataTests
 
         Assert.Equal(1, code);
         var lines = output.TrimEnd('\n').Split('\n');
-        Assert.Contains("default/green: table 107 lacks route unreachable 169.254.169.254/32 table 107: the record's metadata access is Denied", lines);
-        Assert.Contains("default/blue: table 108 has route unreachable 169.254.169.254/32 table 108: the record's metadata access is Allowed", lines);
+        Assert.Contains("default/green: table 107 lacks unreachable 169.254.169.254/32: the pod's metadata access is Denied", lines);
+        Assert.Contains("default/blue: table 108 has unreachable 169.254.169.254/32: the pod's metadata access is Allowed", lines);
         Assert.Equal("verify: 2 differences (2 pods, strict mode from conflist)", lines[^1]);
     }
 
