@@ -39,14 +39,16 @@ public sealed class CleanupLeaseTests(CleanupWorld world) : IClassFixture<Cleanu
         var deletesBefore = world.Calls("DeleteNetworkInterface");
         var replicas = Enumerable.Range(0, 2).Select(i => new Replica(world, cluster, lease, $"replica-{i}")).ToList();
         var first = await CreateGarbageAsync(cluster, 10);
-        await CleanupWorld.Eventually(() => first.All(id => !world.Exists(id)), "the first leader to delete the first batch");
+        // Waiting on the replicas' own count, not on EC2: an ENI is gone from EC2 before the job has read the answer, and
+        // stopping a replica in that gap cancels the call and loses its count (the delete itself stays done).
+        await CleanupWorld.Eventually(() => first.All(id => !world.Exists(id)) && Deleted(replicas) == 10, "the first leader to delete the first batch");
         var leader = replicas.Single(r => r.Elector.IsLeader);
         var other = replicas.Single(r => r != leader);
 
         // The leader stops (hands the Lease back); the other takes over and cleans up what comes next.
         await leader.StopAsync();
         var second = await CreateGarbageAsync(cluster, 10);
-        await CleanupWorld.Eventually(() => second.All(id => !world.Exists(id)), "the new leader to delete the second batch");
+        await CleanupWorld.Eventually(() => second.All(id => !world.Exists(id)) && Deleted(replicas) == 20, "the new leader to delete the second batch");
         await other.StopAsync();
 
         // One DeleteNetworkInterface per ENI in all (a second try, even answered NotFound, would be counted here).
@@ -54,6 +56,8 @@ public sealed class CleanupLeaseTests(CleanupWorld world) : IClassFixture<Cleanu
         Assert.Equal(20, leader.Metrics.EnisDeleted("branch", "instance-gone") + other.Metrics.EnisDeleted("branch", "instance-gone"));
         Assert.True(other.Metrics.EnisDeleted("branch", "instance-gone") >= 10, "the second batch was deleted by the replica left running");
     }
+
+    private static long Deleted(List<Replica> replicas) => replicas.Sum(r => r.Metrics.EnisDeleted("branch", "instance-gone"));
 
     private async Task<List<string>> CreateGarbageAsync(string cluster, int count)
     {
