@@ -20,8 +20,8 @@ namespace BranchEni.Contracts;
 /// <item>rules: strict, prio 10 `iif vlan.eth.N` and `iif &lt;host veth&gt;` lookup 100+N; standard, prio 512
 /// `to &lt;pod IP&gt; lookup main` and prio 1536 `from &lt;pod IP&gt; lookup 100+N`.</item>
 /// </list>
-/// Names, numbers and how to recognise our objects on a node stay in <see cref="BranchKernelLayout"/>: GC and `cleanup`
-/// need those for objects whose owner is gone and of whom no model can be made.
+/// Names, numbers and how to recognise our objects on a node stay in <see cref="BranchKernelLayout"/>: DEL, GC and
+/// `cleanup` need those for objects whose owner is gone and of whom no model can be made (<see cref="BranchLeftovers"/>).
 /// A field that is null is not known to the caller and is not compared: CHECK learns the VPC gateway from the table's
 /// default route (prevResult does not carry it); `verify` does not know the container id (the record does not say it)
 /// and then asks only that both links carry the same non-empty owner.

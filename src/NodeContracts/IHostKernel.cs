@@ -9,6 +9,8 @@ namespace BranchEni.Contracts;
 /// </summary>
 internal interface IHostKernel
 {
+    IReadOnlyList<Link> Links { get; }
+
     Link? Link(string? name);
 
     Link? Link(int? index);
@@ -25,6 +27,9 @@ internal sealed class LiveHostKernel(NetlinkHandle host) : IHostKernel
 {
     private readonly Dictionary<uint, IReadOnlyList<Route>> tables = [];
     private IReadOnlyList<Rule>? rules;
+    private IReadOnlyList<Link>? links;
+
+    public IReadOnlyList<Link> Links => links ??= host.ListLinks();
 
     public Link? Link(string? name) => name is null ? null : host.TryGetLink(name);
 

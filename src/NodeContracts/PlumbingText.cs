@@ -19,6 +19,28 @@ internal static class PlumbingText
         return $"rule prio {rule.Priority?.ToString(CultureInfo.InvariantCulture) ?? "0"} {selector} lookup {Table(rule.Table)}";
     }
 
+    /// <summary>`route [type] DEST [via GW] [dev NAME] table T`; the device named by <paramref name="deviceName"/>, or
+    /// `#index` when it does not know it (the link is gone).</summary>
+    public static string Route(Route route, Func<int, string?> deviceName)
+    {
+        ArgumentNullException.ThrowIfNull(route);
+        ArgumentNullException.ThrowIfNull(deviceName);
+        // Like `ip route`: a type other than unicast (the metadata deny route is `unreachable`) leads.
+        var type = route.Type is RouteType.Unicast or RouteType.Unspecified ? "" : route.Type.ToString().ToLowerInvariant() + " ";
+        var text = $"route {type}{(route.Destination.PrefixLength == 0 ? "default" : route.Destination.ToString())}";
+        if (route.Gateway is { } gateway)
+        {
+            text += $" via {gateway}";
+        }
+
+        if (route.OutputIndex is { } index)
+        {
+            text += $" dev {deviceName(index) ?? "#" + index.ToString(CultureInfo.InvariantCulture)}";
+        }
+
+        return text + $" table {Table(route.Table)}";
+    }
+
     public static string Table(uint? table) => table switch
     {
         null => "?",

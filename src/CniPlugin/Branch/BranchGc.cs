@@ -6,8 +6,8 @@ namespace BranchEni.Cni.Branch;
 
 /// <summary>
 /// GC (spec 1.1.0): our VLAN links and host veths carry their owner container in the link alias; every owner not in
-/// the valid set is deleted as DEL would (its rules and table routes with it). Links without an alias are not
-/// provably ours and stay.
+/// the valid set is gone, and its objects are what <see cref="BranchLeftovers"/> says DEL of it would remove (its rules
+/// and table routes with it). Links without an alias are not provably ours and stay.
 /// </summary>
 internal static class BranchGc
 {
@@ -15,19 +15,19 @@ internal static class BranchGc
     {
         ArgumentNullException.ThrowIfNull(host);
         ArgumentNullException.ThrowIfNull(validContainerIds);
-        var strangers = host.ListLinks()
+        var node = new LiveHostKernel(host);
+        var strangers = node.Links
             .Where(l => !string.IsNullOrEmpty(l.Alias) && !validContainerIds.Contains(l.Alias!) && IsOurs(l, vethPrefix, vlanLink))
             .Select(l => l.Alias!)
             .Distinct(StringComparer.Ordinal)
             .ToList();
-        var removed = 0;
         foreach (var owner in strangers)
         {
             log.Information("GC: removing the branch plumbing of stale container {ContainerId}", owner);
-            removed += new BranchDel(host, owner, log, vlanLink).Run(null, null, null);
         }
 
-        return removed;
+        var gone = strangers.Select(owner => new GoneBranch($"GC of {owner}") { ContainerId = owner });
+        return strangers.Count == 0 ? 0 : BranchDel.Remove(host, BranchLeftovers.Plan(node, gone, vlanLink, TableSweep.DenyRouteOnly), log);
     }
 
     private static bool IsOurs(Link link, string vethPrefix, IBranchVlanLink vlanLink) =>

@@ -69,14 +69,6 @@ internal sealed class VlanAllocator
         }
     }
 
-    public bool IsUsed(int id)
-    {
-        lock (_lock)
-        {
-            return id >= 1 && id <= Limit && _used[id];
-        }
-    }
-
     public void Release(int id)
     {
         lock (_lock)

@@ -1,4 +1,3 @@
-using System.Globalization;
 using BranchEni.Contracts;
 using BranchEni.Netlink;
 
@@ -12,22 +11,8 @@ internal static class KernelText
 
     public static string Route(Route route, NodeSnapshot node)
     {
-        ArgumentNullException.ThrowIfNull(route);
         ArgumentNullException.ThrowIfNull(node);
-        // Like `ip route`: a type other than unicast (the metadata deny route is `unreachable`) leads.
-        var type = route.Type is RouteType.Unicast or RouteType.Unspecified ? "" : route.Type.ToString().ToLowerInvariant() + " ";
-        var text = $"route {type}{(route.Destination.PrefixLength == 0 ? "default" : route.Destination.ToString())}";
-        if (route.Gateway is { } gateway)
-        {
-            text += $" via {gateway}";
-        }
-
-        if (route.OutputIndex is { } index)
-        {
-            text += $" dev {node.Link(index)?.Name ?? "#" + index.ToString(CultureInfo.InvariantCulture)}";
-        }
-
-        return text + $" table {Table(route.Table)}";
+        return PlumbingText.Route(route, index => node.Link(index)?.Name);
     }
 
     public static string Link(Link link)

@@ -16,12 +16,12 @@ internal sealed record Orphan(string Kind, string Object, string Reason)
 
 /// <summary>
 /// Decides which branch plumbing has no live owner. VLAN N is live when a record holds VLAN N and that pod's host
-/// veth exists (a veth dies with its pod's namespace, so it is the kernel's own proof that the sandbox lives).
-/// Garbage: vlan.eth.N links of a VLAN that is not live or owned (alias) by another container than the live pod's;
-/// prio-10 iif rules and prio-1536 from rules pointing at tables 101..4194 of VLANs that are not live (or naming
-/// another interface or address than the live pod's); the prio-512 `to IP lookup main` rule paired with such a
-/// 1536 rule; and every route left in those tables. A lone prio-512 rule is never touched: other CNIs (the AWS VPC
-/// CNI for its own pods) use that shape too. Host veths are never touched: they belong to live namespaces.
+/// veth exists (a veth dies with its pod's namespace, so it is the kernel's own proof that the sandbox lives). Every VLAN
+/// the node shows (a `vlan.eth.N` link, a rule or route in table 100+N) that is not live is a gone owner, and what is
+/// its is <see cref="BranchLeftovers"/>' answer, as for DEL and GC (every route in its table included, and no address
+/// a live pod holds). Besides, in a live VLAN: a `vlan.eth.N` owned by another container than the live pod's sandbox,
+/// and prio-10 / prio-1536 rules naming another interface or address than the live pod's (with the prio-512 rule of
+/// that address). Host veths are never touched: they belong to live namespaces.
 /// </summary>
 internal static class OrphanPlan
 {
@@ -34,87 +34,65 @@ internal static class OrphanPlan
             live.TryAdd(pod.VlanId!.Value, pod);
         }
 
-        var plan = new List<Orphan>();
-        plan.AddRange(Rules(node, live));
-        var links = Links(node, live).ToList();
-        plan.AddRange(links);
-        plan.AddRange(Routes(node, live, links));
-        return plan;
+        var shown = node.VlanLinks.Select(l => BranchKernelLayout.VlanIdOf(l.Name))
+            .Concat(node.Rules.Select(r => BranchKernelLayout.VlanIdOfTable(r.Table)))
+            .Concat(node.Routes.Select(r => BranchKernelLayout.VlanIdOfTable(r.Table)))
+            .OfType<int>().Where(vlan => !live.ContainsKey(vlan)).Distinct().Order();
+        var gone = shown.Select(vlan => new GoneBranch(DeadVlan(node, vlan)) { VlanIds = [vlan] });
+        var liveIps = live.Values.Select(p => p.Branch!.PrivateIp).ToHashSet();
+        var plan = BranchLeftovers.Plan(node, gone, node.VlanLink, TableSweep.EveryRoute, liveIps).Select(l => l switch
+        {
+            { Rule: { } rule } => new Orphan("rule", KernelText.Rule(rule), l.Why) { Rule = rule },
+            { Link: { } link } => new Orphan("link", KernelText.Link(link), l.Why) { Link = link },
+            _ => new Orphan("route", KernelText.Route(l.Route!, node), l.Why + (l.GoesWith is { } with ? $"; goes with {with}" : "")) { Route = l.Route },
+        });
+        return [.. plan.Concat(Strays(node, live)).OrderBy(o => o.Kind switch { "rule" => 0, "link" => 1, _ => 2 })];
     }
 
-    private static IEnumerable<Orphan> Links(NodeSnapshot node, Dictionary<int, RecordedPod> live)
+    /// <summary>What a live VLAN's table or name carries that is not its live pod's.</summary>
+    private static IEnumerable<Orphan> Strays(NodeSnapshot node, Dictionary<int, RecordedPod> live)
     {
         foreach (var link in node.VlanLinks)
         {
-            var vlan = BranchKernelLayout.VlanIdOf(link.Name)!.Value;
-            string? reason = null;
-            if (!live.TryGetValue(vlan, out var pod))
+            if (live.TryGetValue(BranchKernelLayout.VlanIdOf(link.Name)!.Value, out var pod) && !string.IsNullOrEmpty(link.Alias)
+                && node.Link(pod.HostVeth)?.Alias is { Length: > 0 } owner && owner != link.Alias)
             {
-                reason = DeadVlan(node, vlan);
-            }
-            else if (!string.IsNullOrEmpty(link.Alias) && node.Link(pod.HostVeth)?.Alias is { Length: > 0 } owner && owner != link.Alias)
-            {
-                reason = $"owner {link.Alias} is not {pod.Display}'s live sandbox {owner}";
-            }
-
-            if (reason is not null)
-            {
-                yield return new Orphan("link", KernelText.Link(link), reason) { Link = link };
+                yield return new Orphan("link", KernelText.Link(link), $"owner {link.Alias} is not {pod.Display}'s live sandbox {owner}") { Link = link };
             }
         }
-    }
 
-    private static IEnumerable<Orphan> Rules(NodeSnapshot node, Dictionary<int, RecordedPod> live)
-    {
-        var deadFromIps = new HashSet<IPAddress>();
+        var strayIps = new HashSet<IPAddress>();
         foreach (var rule in node.Rules)
         {
-            if (BranchKernelLayout.VlanIdOfTable(rule.Table) is not { } vlan || rule.Action != RuleAction.ToTable)
+            if (BranchKernelLayout.VlanIdOfTable(rule.Table) is not { } vlan || rule.Action != RuleAction.ToTable || !live.TryGetValue(vlan, out var pod))
             {
                 continue;
             }
 
-            live.TryGetValue(vlan, out var pod);
-            string? reason = null;
-            if (rule.Priority == BranchKernelLayout.StrictRulePriority && rule.IifName is { } iif)
+            var reason = rule switch
             {
-                reason = pod is null ? DeadVlan(node, vlan)
-                    : iif != BranchKernelLayout.VlanLinkName(vlan) && iif != pod.HostVeth ? $"iif {iif} is not {pod.Display}'s" : null;
-            }
-            else if (rule.Priority == BranchKernelLayout.StandardFromPodPriority && rule.From is { PrefixLength: 32 } from)
-            {
-                reason = pod is null ? DeadVlan(node, vlan)
-                    : !from.BaseAddress.Equals(pod.Branch!.PrivateIp) ? $"{from.BaseAddress} is not {pod.Display}'s address" : null;
-                if (reason is not null)
-                {
-                    deadFromIps.Add(from.BaseAddress);
-                }
-            }
-
+                { Priority: BranchKernelLayout.StrictRulePriority, IifName: { } iif } when iif != BranchKernelLayout.VlanLinkName(vlan) && iif != pod.HostVeth
+                    => $"iif {iif} is not {pod.Display}'s",
+                { Priority: BranchKernelLayout.StandardFromPodPriority, From: { PrefixLength: 32 } from } when !from.BaseAddress.Equals(pod.Branch!.PrivateIp)
+                    => $"{from.BaseAddress} is not {pod.Display}'s address",
+                _ => null,
+            };
             if (reason is not null)
             {
+                if (rule.From is { } stray)
+                {
+                    strayIps.Add(stray.BaseAddress);
+                }
+
                 yield return new Orphan("rule", KernelText.Rule(rule), reason) { Rule = rule };
             }
         }
 
         var liveIps = live.Values.Select(p => p.Branch!.PrivateIp).ToHashSet();
         foreach (var rule in node.Rules.Where(r => r.Priority == BranchKernelLayout.StandardToPodPriority && r.Table == RouteTables.Main
-                     && r.To is { PrefixLength: 32 } to && deadFromIps.Contains(to.BaseAddress) && !liveIps.Contains(to.BaseAddress)))
+                     && r.To is { PrefixLength: 32 } to && strayIps.Contains(to.BaseAddress) && !liveIps.Contains(to.BaseAddress)))
         {
             yield return new Orphan("rule", KernelText.Rule(rule), $"its pair {BranchKernelLayout.StandardFromPodPriority} rule has no live owner") { Rule = rule };
-        }
-    }
-
-    private static IEnumerable<Orphan> Routes(NodeSnapshot node, Dictionary<int, RecordedPod> live, List<Orphan> links)
-    {
-        var going = links.Select(l => l.Link!.Index).ToHashSet();
-        foreach (var route in node.Routes)
-        {
-            if (BranchKernelLayout.VlanIdOfTable(route.Table) is { } vlan && !live.ContainsKey(vlan))
-            {
-                var with = route.OutputIndex is { } o && going.Contains(o) ? $"; goes with {node.Link(o)!.Name}" : "";
-                yield return new Orphan("route", KernelText.Route(route, node), DeadVlan(node, vlan) + with) { Route = route };
-            }
         }
     }
 

@@ -58,8 +58,6 @@ internal sealed class KubeApi(KubeConnection connection) : IDisposable
         return WithDeadline(c => Client.CoreV1.PatchNodeAsync(new V1Patch(json, V1Patch.PatchType.MergePatch), node, cancellationToken: c), ct);
     }
 
-    public Task<V1Node> ReadNodeAsync(string node, CancellationToken ct) => WithDeadline(c => Client.CoreV1.ReadNodeAsync(node, cancellationToken: c), ct);
-
     /// <summary>Creates a core/v1 Event about an object.</summary>
     public Task CreateEventAsync(V1ObjectReference about, string type, string reason, string message, CancellationToken ct)
     {

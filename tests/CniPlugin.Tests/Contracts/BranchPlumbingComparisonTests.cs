@@ -24,8 +24,8 @@ public sealed class BranchPlumbingComparisonTests
     {
         var model = BranchPlumbingModelTests.Model(BranchPlumbingModelTests.ModeOf(mode), access);
 
-        Assert.Empty(Differences(model, Kernel.Of(model)));
-        Assert.Empty(BranchPlumbingComparison.OtherModeRules(model, Kernel.Of(model)));
+        Assert.Empty(Differences(model, RecordedKernel.Of(model)));
+        Assert.Empty(BranchPlumbingComparison.OtherModeRules(model, RecordedKernel.Of(model)));
     }
 
     [Theory]
@@ -40,7 +40,7 @@ public sealed class BranchPlumbingComparisonTests
     public void EachChangedLinkIsNamed(string change, string difference)
     {
         var model = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
-        var kernel = Kernel.Of(model);
+        var kernel = RecordedKernel.Of(model);
         kernel.Change(change);
 
         Assert.Equal(new[] { difference }, Differences(model, kernel));
@@ -50,9 +50,9 @@ public sealed class BranchPlumbingComparisonTests
     public void AMissingLinkIsNamedAndSoAreTheRoutesThatWentWithIt()
     {
         var model = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
-        var noVeth = Kernel.Of(model);
+        var noVeth = RecordedKernel.Of(model);
         noVeth.Change("veth-missing");
-        var noVlan = Kernel.Of(model);
+        var noVlan = RecordedKernel.Of(model);
         noVlan.Change("vlan-missing");
 
         Assert.Equal(new[] { $"host veth {Veth} is missing", $"table 107 lacks 10.77.0.20/32 dev {Veth} scope link (strict mode)" },
@@ -69,7 +69,7 @@ public sealed class BranchPlumbingComparisonTests
     public void EachMissingHostRouteIsNamed(string mode, int index, string difference)
     {
         var model = BranchPlumbingModelTests.Model(BranchPlumbingModelTests.ModeOf(mode));
-        var kernel = Kernel.Of(model);
+        var kernel = RecordedKernel.Of(model);
         kernel.Routes.RemoveAt(index);
 
         Assert.Equal(new[] { difference }, Differences(model, kernel));
@@ -83,7 +83,7 @@ public sealed class BranchPlumbingComparisonTests
     public void EachMissingRuleIsNamed(string mode, int index, string difference)
     {
         var model = BranchPlumbingModelTests.Model(BranchPlumbingModelTests.ModeOf(mode));
-        var kernel = Kernel.Of(model);
+        var kernel = RecordedKernel.Of(model);
         kernel.RuleList.RemoveAt(index);
 
         Assert.Equal(new[] { difference }, Differences(model, kernel));
@@ -93,7 +93,7 @@ public sealed class BranchPlumbingComparisonTests
     public void ARuleThatAlsoSelectsByFwmarkIsNotTheRule()
     {
         var model = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
-        var kernel = Kernel.Of(model);
+        var kernel = RecordedKernel.Of(model);
         kernel.RuleList[0] = kernel.RuleList[0] with { FwMark = 1 };
 
         Assert.Equal(new[] { "rule prio 10 iif vlan.eth.7 lookup 107 is missing (strict mode)" }, Differences(model, kernel));
@@ -106,16 +106,16 @@ public sealed class BranchPlumbingComparisonTests
         var allowed = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
 
         Assert.Equal(new[] { "table 107 lacks unreachable 169.254.169.254/32: the pod's metadata access is Denied" },
-            Differences(denied, Kernel.Of(allowed)));
+            Differences(denied, RecordedKernel.Of(allowed)));
         Assert.Equal(new[] { "table 107 has unreachable 169.254.169.254/32: the pod's metadata access is Allowed" },
-            Differences(allowed, Kernel.Of(denied)));
+            Differences(allowed, RecordedKernel.Of(denied)));
     }
 
     [Fact]
     public void AnUnknownGatewayIsLearnedFromTheDefaultRouteAndNamedWhenThatIsGone()
     {
         var model = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
-        var kernel = Kernel.Of(model);
+        var kernel = RecordedKernel.Of(model);
         var unknown = model with { VpcGateway = null };
 
         Assert.Empty(Differences(unknown, kernel));
@@ -129,7 +129,7 @@ public sealed class BranchPlumbingComparisonTests
     public void WithoutAContainerIdBothLinksMustNameOneOwner()
     {
         var model = BranchPlumbingModelTests.Model(EnforcingMode.Strict) with { ContainerId = null };
-        var kernel = Kernel.Of(model with { ContainerId = "ctr-z" });
+        var kernel = RecordedKernel.Of(model with { ContainerId = "ctr-z" });
 
         Assert.Empty(Differences(model, kernel));
         kernel.Change("vlan-owner");
@@ -142,7 +142,7 @@ public sealed class BranchPlumbingComparisonTests
     public void TheOtherModesRulesAreReportedOnlyWhenTheKernelHasThem()
     {
         var strict = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
-        var kernel = Kernel.Of(strict);
+        var kernel = RecordedKernel.Of(strict);
         kernel.RuleList.AddRange(strict.OtherModeRules.Take(1));
 
         Assert.Empty(Differences(strict, kernel));
@@ -153,7 +153,7 @@ public sealed class BranchPlumbingComparisonTests
     public void CheckStopsReadingAtTheFirstDifference()
     {
         var model = BranchPlumbingModelTests.Model(EnforcingMode.Strict);
-        var kernel = Kernel.Of(model);
+        var kernel = RecordedKernel.Of(model);
         kernel.Change("veth-down");
 
         Assert.Equal($"host veth {Veth} is down",
@@ -162,89 +162,6 @@ public sealed class BranchPlumbingComparisonTests
         Assert.Equal(0, kernel.RuleReads);
     }
 
-    private static List<string> Differences(BranchPlumbing model, Kernel kernel) =>
+    private static List<string> Differences(BranchPlumbing model, RecordedKernel kernel) =>
         BranchPlumbingComparison.HostDifferences(model, kernel, Dot1QVlanLink.Instance).ToList();
-
-    /// <summary>A node's kernel as records, as NodeSnapshot holds one read from netlink.</summary>
-    private sealed class Kernel : IHostKernel
-    {
-        public List<Link> Links { get; } = [];
-
-        public List<Route> Routes { get; } = [];
-
-        public List<Rule> RuleList { get; } = [];
-
-        public int TableReads { get; private set; }
-
-        public int RuleReads { get; private set; }
-
-        public IReadOnlyList<Rule> Rules
-        {
-            get
-            {
-                RuleReads++;
-                return RuleList;
-            }
-        }
-
-        public static Kernel Of(BranchPlumbing model)
-        {
-            var kernel = new Kernel();
-            kernel.Links.Add(new Link { Index = 2, Name = "trunk0", Flags = LinkFlags.Up });
-            kernel.Links.Add(new Link { Index = 3, Name = "eth9", Flags = LinkFlags.Up });
-            kernel.Links.Add(new Link
-            {
-                Index = 10, Name = model.HostVeth, Kind = "veth", Flags = LinkFlags.Up, Alias = model.ContainerId, Mtu = 9001,
-                Mac = PhysicalAddress.Parse("02:00:00:00:00:0a"),
-            });
-            kernel.Links.Add(new Link
-            {
-                Index = 11, Name = model.VlanLink, Kind = "vlan", VlanId = model.VlanId, ParentIndex = 2, Flags = LinkFlags.Up,
-                Alias = model.ContainerId, Mac = model.BranchMac,
-            });
-            kernel.Routes.AddRange(model.HostRoutes.Select(r => r.Bind(kernel.Link(r.Device)?.Index) with { Table = r.Shape.Table ?? RouteTables.Main }));
-            kernel.RuleList.AddRange(model.Rules);
-            return kernel;
-        }
-
-        public void Change(string change)
-        {
-            var (name, edit) = change switch
-            {
-                "veth-missing" => (Veth, (Func<Link, Link?>)(_ => null)),
-                "veth-down" => (Veth, l => l with { Flags = 0 }),
-                "veth-kind" => (Veth, l => l with { Kind = "dummy" }),
-                "veth-owner" => (Veth, l => l with { Alias = "ctr-b" }),
-                "veth-no-owner" => (Veth, l => l with { Alias = null }),
-                "vlan-missing" => ("vlan.eth.7", _ => null),
-                "vlan-id" => ("vlan.eth.7", l => l with { VlanId = 8 }),
-                "vlan-down" => ("vlan.eth.7", l => l with { Flags = 0 }),
-                "vlan-mac" => ("vlan.eth.7", l => l with { Mac = PhysicalAddress.Parse("0e:ee:16:bd:41:99") }),
-                "vlan-owner" => ("vlan.eth.7", l => l with { Alias = "ctr-b" }),
-                "vlan-parent" => ("vlan.eth.7", l => l with { ParentIndex = 3 }),
-                _ => throw new ArgumentException($"no change {change}", nameof(change)),
-            };
-            var at = Links.FindIndex(l => l.Name == name);
-            if (edit(Links[at]) is { } changed)
-            {
-                Links[at] = changed;
-                return;
-            }
-
-            // As the kernel does: a link's routes go with it.
-            var index = Links[at].Index;
-            Links.RemoveAt(at);
-            Routes.RemoveAll(r => r.OutputIndex == index);
-        }
-
-        public Link? Link(string? name) => Links.FirstOrDefault(l => l.Name == name);
-
-        public Link? Link(int? index) => Links.FirstOrDefault(l => l.Index == index);
-
-        public IEnumerable<Route> RoutesOf(uint table)
-        {
-            TableReads++;
-            return Routes.Where(r => r.Table == table);
-        }
-    }
 }
