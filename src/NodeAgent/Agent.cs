@@ -38,7 +38,8 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
 
     public Trunk? Trunk { get; private set; }
 
-    public PodReconciler? Reconciler { get; private set; }
+    /// <summary>Set once the trunk is known, with the reconciler it serves.</summary>
+    public PodPublisher? Publisher { get; private set; }
 
     public string? NotReadyReason => _notReady;
 
@@ -132,10 +133,10 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         Task nodePrepared, CancellationToken stop, CancellationToken abort)
     {
         var queue = new WorkQueue();
-        var reconciler = new PodReconciler(Table!, provisioner, Records, Decisions, trunk, cluster, clients.Kube, Events, queue, Metrics, options.Cooldown, log,
-            Rules, checker);
-        Reconciler = reconciler;
-        WireInformers(cluster, queue, reconciler, stop);
+        var waiting = new WaitingPods(queue);
+        Publisher = new PodPublisher(Records, trunk, clients.Kube, Events, Metrics, log);
+        var reconciler = new PodReconciler(Table!, provisioner, Decisions, cluster, Publisher, waiting, Events, queue, options.Cooldown, Rules, checker, log);
+        WireInformers(cluster, queue, reconciler, Publisher, waiting, stop);
         var informers = cluster.RunAsync(stop);
         _notReady = "informers not synced";
         await cluster.WhenSynced.WaitAsync(stop).ConfigureAwait(false);
@@ -160,7 +161,8 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         await Task.WhenAll(informers, nodeLoop, workers, gc, trimmer).ConfigureAwait(false);
     }
 
-    private void WireInformers(ClusterView cluster, WorkQueue queue, PodReconciler reconciler, CancellationToken stop)
+    private void WireInformers(ClusterView cluster, WorkQueue queue, PodReconciler reconciler, PodPublisher publisher, WaitingPods waiting,
+        CancellationToken stop)
     {
         cluster.Pods.Changed += (old, current) =>
         {
@@ -171,7 +173,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
 
             if (current is not null)
             {
-                reconciler.Seen(current.Uid);
+                publisher.Seen(current.Uid);
                 // The decision is written here, not when a worker gets to the pod: in a burst the queue waits on EC2,
                 // and kubelet must not find a pod undecided (the CNI would refuse it until the next retry).
                 if (cluster.Synced)
@@ -187,7 +189,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         // what they got: DESIGN.md §2).
         void Rematch(object? _, object? __)
         {
-            reconciler.RetryWaiting();
+            waiting.RetryAll();
             foreach (var pod in cluster.AllPods.Where(p => p.Phase is null or "Pending" && Table!.Get(p.Uid) is null))
             {
                 queue.Enqueue(pod.Uid);
@@ -199,7 +201,7 @@ internal sealed partial class Agent(AgentOptions options, AgentClients clients, 
         // A namespace's accounts synced (its deferred pods can now be decided) or one changed: its pods, as above.
         cluster.ServiceAccounts.Changed += ns =>
         {
-            reconciler.RetryWaiting();
+            waiting.RetryAll();
             foreach (var pod in cluster.AllPods.Where(p => p.Namespace == ns && p.Phase is null or "Pending" && Table!.Get(p.Uid) is null))
             {
                 queue.Enqueue(pod.Uid);

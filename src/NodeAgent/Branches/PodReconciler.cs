@@ -15,38 +15,27 @@ namespace BranchEni.Agent.Branches;
 /// <summary>
 /// Brings one pod (by UID) to where it should be: a live pod selected by a SecurityGroupPolicy (or asking for
 /// vpc.amazonaws.com/pod-eni) gets a VLAN, a branch ENI, its record and its annotation; a pod that is gone or finished
-/// has its branch released after the cooldown. Called by the work queue, one call per pod at a time.
+/// has its branch released after the cooldown. Called by the work queue, one call per pod at a time; a failure is the
+/// queue's to retry with backoff. Telling the node and the cluster is <see cref="PodPublisher"/>'s, and pods that wait
+/// for a policy or a VLAN are <see cref="WaitingPods"/>'.
 /// </summary>
 internal sealed class PodReconciler(
     BranchTable table,
     BranchProvisioner provisioner,
-    NodeRecords records,
     DecisionRecords decisions,
-    Trunk trunk,
     IClusterView cluster,
-    KubeApi api,
+    PodPublisher publisher,
+    WaitingPods waiting,
     EventSink events,
     WorkQueue queue,
-    AgentMetrics metrics,
     TimeSpan cooldown,
-    ILogger log,
     PodRules rules,
-    SecurityGroupChecker checker)
+    SecurityGroupChecker checker,
+    ILogger log)
 {
-    private readonly SecurityGroupLabels _labels = new(api, log);
-
     /// <summary>Pods whose annotation's groups EC2 refused (uid → why): they get no branch, and their decision record
     /// keeps saying so (the CNI fails closed with this reason) until the pod is gone.</summary>
     private readonly ConcurrentDictionary<string, string> _refused = new(StringComparer.Ordinal);
-
-    private readonly ConcurrentDictionary<string, long> _firstSeen = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int> _failures = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> _waitingForVlan = new(StringComparer.Ordinal);
-
-    /// <summary>Counts how often a pod's annotation was written (tests check "annotated once").</summary>
-    internal ConcurrentDictionary<string, int> AnnotationWrites { get; } = new(StringComparer.Ordinal);
-
-    public void Seen(string uid) => _firstSeen.TryAdd(uid, Stopwatch.GetTimestamp());
 
     public async Task ReconcileAsync(string uid, CancellationToken ct)
     {
@@ -71,15 +60,12 @@ internal sealed class PodReconciler(
         {
             // Whatever EC2, the API server or a malformed answer throws, this pod retries with backoff and the agent
             // carries on with the others (no crash loop).
-            var failures = _failures.AddOrUpdate(uid, 1, (_, n) => n + 1);
-            var delay = TimeSpan.FromMilliseconds(Math.Min(30_000, 200 * Math.Pow(2, Math.Min(failures, 8))));
+            var delay = queue.Retry(uid, ct);
             log.Warning("Pod {PodUid}: {Error}; retrying in {DelayMs} ms", uid, e.Message, (int)delay.TotalMilliseconds);
             if (cluster.Pod(uid) is { } pod)
             {
                 await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed, $"branch ENI: {e.Message}", ct).ConfigureAwait(false);
             }
-
-            queue.EnqueueAfter(uid, delay, ct);
         }
     }
 
@@ -97,9 +83,8 @@ internal sealed class PodReconciler(
             entry = await StartAsync(pod, decision, ct).ConfigureAwait(false);
             if (entry is null)
             {
-                // No branch, so no groups: a sg.aws.tigera.io label here was not the agent's (the webhook is the first
-                // guard, with failurePolicy Ignore; this is the second, on every change the informer shows).
-                await _labels.SyncAsync(pod, [], ct).ConfigureAwait(false);
+                // No branch, so no groups.
+                await publisher.ClearLabelsAsync(pod, ct).ConfigureAwait(false);
                 return;
             }
         }
@@ -125,8 +110,9 @@ internal sealed class PodReconciler(
             }
         }
 
-        await PublishAsync(pod, entry, ct).ConfigureAwait(false);
-        _failures.TryRemove(pod.Uid, out _);
+        await publisher.PublishAsync(pod, entry, () => MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.DecideNow(pod, rules).PlacedByAnnotation), ct)
+            .ConfigureAwait(false);
+        queue.Forget(pod.Uid);
     }
 
     /// <summary>Writes the CNI's decision record for a live pod that has no branch yet (a pod with one keeps it:
@@ -168,7 +154,7 @@ internal sealed class PodReconciler(
 
         if (decision.GroupIds.Count == 0)
         {
-            if (pod.RequestsPodEni && _waitingForVlan.TryAdd(pod.Uid, false))
+            if (pod.RequestsPodEni && waiting.Wait(pod.Uid, forVlan: false))
             {
                 await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed,
                     $"the pod requests {PodEni.Resource} but no SecurityGroupPolicy in namespace {pod.Namespace} selects it", ct).ConfigureAwait(false);
@@ -180,7 +166,7 @@ internal sealed class PodReconciler(
         var vlan = table.Vlans.TryAllocate();
         if (vlan is null)
         {
-            if (_waitingForVlan.TryAdd(pod.Uid, true))
+            if (waiting.Wait(pod.Uid, forVlan: true))
             {
                 log.Information("Pod {Namespace}/{Pod} waits: all {Limit} branch ENIs of this node are in use", pod.Namespace, pod.Name, table.Vlans.Limit);
                 await events.PodAsync(pod, "Warning", EventSink.BranchAllocationFailed,
@@ -190,8 +176,8 @@ internal sealed class PodReconciler(
             return null;
         }
 
-        _waitingForVlan.TryRemove(pod.Uid, out _);
-        Seen(pod.Uid);
+        waiting.Stop(pod.Uid);
+        publisher.Seen(pod.Uid);
         // One decision for the groups the ENI is created with, the event below and the record's metadata access.
         var entry = new BranchEntry
         {
@@ -236,92 +222,16 @@ internal sealed class PodReconciler(
         return false;
     }
 
-    /// <summary>Writes the record (authoritative) and then the annotation and the sg labels, each only when it differs.</summary>
-    private async Task PublishAsync(PodView pod, BranchEntry entry, CancellationToken ct)
-    {
-        var info = WriteRecord(pod, entry);
-        var annotation = JsonSerializer.Serialize(new List<BranchEniInfo> { info }, ContractsJsonContext.Default.ListBranchEniInfo);
-        if (pod.PodEniAnnotation == annotation)
-        {
-            await _labels.SyncAsync(pod, entry.SecurityGroups, ct).ConfigureAwait(false);
-            return;
-        }
-
-        if (pod.PodEniAnnotation is not null)
-        {
-            log.Warning("Pod {Namespace}/{Pod} carries a pod-eni annotation the agent did not write; replacing it with the record's", pod.Namespace, pod.Name);
-        }
-
-        try
-        {
-            await api.PatchPodAnnotationAsync(pod.Namespace, pod.Name, pod.Uid, PodEni.AnnotationKey, annotation, ct).ConfigureAwait(false);
-        }
-        catch (Exception e) when (KubeApi.IsStatus(e, HttpStatusCode.NotFound) || KubeApi.IsStatus(e, HttpStatusCode.Conflict))
-        {
-            // The pod is gone or its name now belongs to another pod (uid precondition): the watch brings the delete.
-            log.Information("Pod {Namespace}/{Pod} ({PodUid}) vanished before its annotation was written", pod.Namespace, pod.Name, pod.Uid);
-            return;
-        }
-
-        AnnotationWrites.AddOrUpdate(pod.Uid, 1, (_, n) => n + 1);
-        await _labels.SyncAsync(pod, entry.SecurityGroups, ct).ConfigureAwait(false);
-        if (_firstSeen.TryRemove(pod.Uid, out var seen))
-        {
-            metrics.ObservePodAnnotated(Stopwatch.GetElapsedTime(seen));
-        }
-
-        await events.PodAsync(pod, "Normal", EventSink.ResourceAllocated,
-            $"branch ENI {entry.EniId} ({entry.PrivateIp}) on VLAN {entry.VlanId} of trunk {trunk.EniId}", ct).ConfigureAwait(false);
-    }
-
-    /// <summary>The pod's record, written when it differs; returns the annotation element it carries.</summary>
-    private BranchEniInfo WriteRecord(PodView pod, BranchEntry entry)
-    {
-        var info = new BranchEniInfo
-        {
-            EniId = entry.EniId,
-            IfAddress = entry.MacAddress,
-            PrivateIp = entry.PrivateIp,
-            Ipv6Addr = "",
-            VlanId = entry.VlanId,
-            SubnetCidr = trunk.SubnetCidr,
-            SubnetV6Cidr = "",
-            AssociationId = entry.AssociationId,
-        };
-
-        // Refuse to publish what the CNI would refuse to read.
-        BranchEniParser.Parse(info);
-        var existing = records.ReadPodOrNull(pod.Uid);
-
-        // Decided once, when the record is first written (before the sandbox exists): the CNI plumbs it at ADD, so a
-        // later label change must not make the record disagree with the pod's routes.
-        var metadataAccess = existing is not null && existing.EniId == info.EniId && existing.MetadataAccess is { } decided ? decided
-            : (entry.MetadataAccess ?? MetadataAccessPolicy.For(pod.Labels, rules.DefaultMetadataAccess, cluster.DecideNow(pod, rules).PlacedByAnnotation)).ToString();
-        var record = new PodRecord
-        {
-            EniId = info.EniId, IfAddress = info.IfAddress, PrivateIp = info.PrivateIp, Ipv6Addr = info.Ipv6Addr, VlanId = info.VlanId,
-            SubnetCidr = info.SubnetCidr, SubnetV6Cidr = info.SubnetV6Cidr, AssociationId = info.AssociationId,
-            PodNamespace = pod.Namespace, PodName = pod.Name, PodUid = pod.Uid,
-            MetadataAccess = metadataAccess,
-        };
-        if (existing != record)
-        {
-            records.WritePod(record);
-        }
-
-        return info;
-    }
-
     private async Task ReleaseAsync(string uid, CancellationToken ct)
     {
-        _waitingForVlan.TryRemove(uid, out _);
-        _firstSeen.TryRemove(uid, out _);
+        waiting.Stop(uid);
         _refused.TryRemove(uid, out _);
         decisions.Forget(uid);
         var entry = table.Get(uid);
         if (entry is null)
         {
-            records.DeletePod(uid);
+            publisher.Withdraw(uid);
+            queue.Forget(uid);
             return;
         }
 
@@ -342,42 +252,12 @@ internal sealed class PodReconciler(
         await provisioner.ReleaseAsync(entry, ct).ConfigureAwait(false);
         if (cluster.Pod(uid) is { } finished)
         {
-            // A finished pod's object stays: it must not keep claiming groups it is no longer in.
-            await _labels.SyncAsync(finished, [], ct).ConfigureAwait(false);
+            await publisher.ClearLabelsAsync(finished, ct).ConfigureAwait(false);
         }
 
         table.Remove(entry);
-        records.DeletePod(uid);
-        _failures.TryRemove(uid, out _);
-        foreach (var waiting in _waitingForVlan.Where(w => w.Value).Select(w => w.Key))
-        {
-            queue.Enqueue(waiting);
-        }
-    }
-
-    /// <summary>Pods that could not start (no policy yet, no free VLAN) are looked at again when policies change.</summary>
-    public void RetryWaiting()
-    {
-        foreach (var uid in _waitingForVlan.Keys)
-        {
-            _waitingForVlan.TryRemove(uid, out _);
-            queue.Enqueue(uid);
-        }
-    }
-}
-
-internal static class NodeRecordsExtensions
-{
-    /// <summary>The pod's record, or null when absent or unreadable (it is then rewritten).</summary>
-    public static PodRecord? ReadPodOrNull(this NodeRecords records, string uid)
-    {
-        try
-        {
-            return records.ReadPod(uid);
-        }
-        catch (InvalidDataException)
-        {
-            return null;
-        }
+        publisher.Withdraw(uid);
+        queue.Forget(uid);
+        waiting.VlanFreed();
     }
 }

@@ -5,10 +5,17 @@ namespace BranchEni.Agent.Kubernetes;
 /// <summary>
 /// Keys to reconcile, processed by several workers with at most one in flight per key (client-go's semantics): a
 /// key queued while it is being processed is remembered and processed again right after, never concurrently, and a
-/// key queued twice before a worker takes it is processed once.
+/// key queued twice before a worker takes it is processed once. A key whose processing failed is requeued with its own
+/// exponential backoff (client-go's per-item rate limiter) until it succeeds and is forgotten.
 /// </summary>
 internal sealed class WorkQueue
 {
+    /// <summary>The first retry's delay; each failure in a row doubles it, up to <see cref="MaxRetryDelay"/>.</summary>
+    public static readonly TimeSpan BaseRetryDelay = TimeSpan.FromMilliseconds(400);
+
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    private readonly Dictionary<string, int> _failures = new(StringComparer.Ordinal);
     private readonly Channel<string> _ready = Channel.CreateUnbounded<string>();
     private readonly HashSet<string> _queued = new(StringComparer.Ordinal);
     private readonly HashSet<string> _processing = new(StringComparer.Ordinal);
@@ -71,6 +78,30 @@ internal sealed class WorkQueue
                 Enqueue(key);
             }
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>The key failed: it is queued again after its backoff (400 ms, doubling with each failure in a row, at most
+    /// 30 s), which is returned.</summary>
+    public TimeSpan Retry(string key, CancellationToken ct)
+    {
+        int failures;
+        lock (_lock)
+        {
+            failures = _failures[key] = _failures.GetValueOrDefault(key) + 1;
+        }
+
+        var delay = TimeSpan.FromTicks(Math.Min(MaxRetryDelay.Ticks, BaseRetryDelay.Ticks << Math.Min(failures - 1, 16)));
+        EnqueueAfter(key, delay, ct);
+        return delay;
+    }
+
+    /// <summary>The key succeeded (or is gone): its next failure starts again from the first delay.</summary>
+    public void Forget(string key)
+    {
+        lock (_lock)
+        {
+            _failures.Remove(key);
+        }
     }
 
     /// <summary>Runs <paramref name="workers"/> loops calling <paramref name="process"/> until <paramref name="stop"/>;

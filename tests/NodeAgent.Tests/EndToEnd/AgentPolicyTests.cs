@@ -20,7 +20,7 @@ public sealed class AgentPolicyTests
         await world.Kube.CreateSgpAsync("app", "sa", $$$"""{"serviceAccountSelector": {"matchExpressions": [{"key": "team", "operator": "In", "values": ["db"]}]}, "securityGroups": {"groupIds": ["{{{RdsSg}}}", "{{{GreenSg}}}"]}}""");
         await world.Kube.CreateSgpAsync("other", "everything", $$$"""{"podSelector": {}, "securityGroups": {"groupIds": ["{{{RdsSg}}}"]}}""");
         var agent = world.StartAgent();
-        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Reconciler is not null && agent.NotReadyReason is "trunk link not found on the node yet" or null), Wait, "agent running");
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Publisher is not null && agent.NotReadyReason is "trunk link not found on the node yet" or null), Wait, "agent running");
 
         await world.Kube.CreatePodAsync("app", "api-db", AgentWorld.NodeName, "app=api", serviceAccount: "db-sa");
         await world.Kube.CreatePodAsync("app", "worker-db", AgentWorld.NodeName, "app=worker", serviceAccount: "db-sa");
@@ -50,7 +50,7 @@ public sealed class AgentPolicyTests
         await world.Kube.CreateSgpAsync("app", "by-pod", $$$"""{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
         await world.Kube.CreateSgpAsync("app", "by-account", $$$"""{"serviceAccountSelector": {"matchLabels": {"team": "db"}}, "securityGroups": {"groupIds": ["{{{RdsSg}}}"]}}""");
         var agent = world.StartAgent();
-        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Reconciler is not null), Wait, "trunk ready");
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Publisher is not null), Wait, "trunk ready");
         world.Sandbox.Host.Admin.Faults = new FaultSettings
         {
             Actions = { ["CreateNetworkInterface"] = new ActionFault { ErrorRate = 1, ErrorCode = "InsufficientFreeAddressesInSubnet", HttpStatus = 400, Message = "no free addresses" } },
@@ -107,7 +107,7 @@ public sealed class AgentPolicyTests
         await world.Kube.CreateSgpAsync("app", "bad", """{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["web-servers"]}}""");
         await world.Kube.CreateSgpAsync("app", "green", $$$"""{"podSelector": {"matchLabels": {"role": "green"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
         var agent = world.StartAgent();
-        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Reconciler is not null), Wait, "trunk ready");
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Publisher is not null), Wait, "trunk ready");
 
         // From now on EC2 refuses every new ENI (the trunk exists already).
         world.Sandbox.Host.Admin.Faults = new FaultSettings

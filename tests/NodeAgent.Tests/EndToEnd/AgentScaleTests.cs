@@ -19,7 +19,7 @@ public sealed class AgentScaleTests(ITestOutputHelper output)
         await using var world = await AgentWorld.CreateAsync(sandbox: o => o.Seed.Instances[0].InstanceType = "m5.24xlarge");
         await world.Kube.CreateSgpAsync("app", "all", $$$"""{"podSelector": {"matchLabels": {"sgp": "yes"}}, "securityGroups": {"groupIds": ["{{{GreenSg}}}"]}}""");
         var agent = world.StartAgent();
-        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Reconciler is not null), TimeSpan.FromSeconds(30), "agent running");
+        await AgentWorld.EventuallyAsync(() => Task.FromResult(agent.Publisher is not null), TimeSpan.FromSeconds(30), "agent running");
         await Task.Delay(200);
 
         var clock = Stopwatch.StartNew();
@@ -35,7 +35,7 @@ public sealed class AgentScaleTests(ITestOutputHelper output)
         var snapshot = world.Sandbox.Host.Admin.Snapshot();
         Assert.Equal(Pods, snapshot.NetworkInterfaces.Count(e => e.Description == "aws-k8s-branch-eni"));
         Assert.Equal(Pods, snapshot.Associations.Select(a => a.VlanId).Distinct().Count());
-        Assert.All(agent.Reconciler!.AnnotationWrites.Values, n => Assert.Equal(1, n));
+        Assert.All(agent.Publisher!.AnnotationWrites.Values, n => Assert.Equal(1, n));
 
         // Floor: AssociateTrunkInterface shares the mutating bucket (burst 50, 5/s) with the trunk's attach and modify.
         var floor = TimeSpan.FromSeconds((Pods + 2 - 50) / 5.0);

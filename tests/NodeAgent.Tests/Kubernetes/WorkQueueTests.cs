@@ -120,4 +120,28 @@ public sealed class WorkQueueTests
         await stop.CancelAsync();
         await run;
     }
+
+    [Fact]
+    public async Task A_failing_key_backs_off_on_its_own_doubling_to_the_cap_and_forgetting_starts_it_over()
+    {
+        var queue = new WorkQueue();
+        using var stop = new CancellationTokenSource();
+        var delays = Enumerable.Range(0, 9).Select(_ => queue.Retry("bad", stop.Token).TotalMilliseconds).ToList();
+
+        Assert.Equal([400, 800, 1600, 3200, 6400, 12800, 25600, 30000, 30000], delays);
+        Assert.Equal(400, queue.Retry("other", stop.Token).TotalMilliseconds);
+        queue.Forget("bad");
+        Assert.Equal(400, queue.Retry("bad", stop.Token).TotalMilliseconds);
+
+        // The retry is a real requeue: the key comes back once its delay has passed.
+        var back = new TaskCompletionSource<string>();
+        var run = queue.RunAsync(1, (key, _) =>
+        {
+            back.TrySetResult(key);
+            return Task.CompletedTask;
+        }, stop.Token, CancellationToken.None);
+        Assert.NotNull(await back.Task.WaitAsync(TimeSpan.FromSeconds(5)));
+        await stop.CancelAsync();
+        await run;
+    }
 }
