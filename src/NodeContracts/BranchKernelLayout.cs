@@ -71,6 +71,15 @@ internal static class BranchKernelLayout
     public static string HostVethName(string prefix, ReadOnlySpan<byte> sha1Digest) =>
         prefix + Convert.ToHexStringLower(sha1Digest)[..VethHashLength];
 
+    /// <summary>The enforcing mode a table's rules show: prio-10 rules mean strict, prio-1536 standard; null: neither.</summary>
+    public static EnforcingMode? ModeOfTable(IEnumerable<Rule> rules, uint table)
+    {
+        var shown = rules.Where(r => r.Table == table).ToList();
+        return shown.Any(r => r.Priority == StrictRulePriority) ? EnforcingMode.Strict
+            : shown.Any(r => r.Priority == StandardFromPodPriority) ? EnforcingMode.Standard
+            : null;
+    }
+
     /// <summary>Whether a route read from the kernel is the deny route of its table.</summary>
     public static bool IsMetadataDenyRoute(Route route) =>
         route is { Type: RouteType.Unreachable, Destination: { PrefixLength: 32 } destination } && destination.BaseAddress.Equals(MetadataService);

@@ -81,6 +81,50 @@ internal static class BranchLeftovers
         return [.. rules, .. links, .. routes];
     }
 
+    /// <summary>
+    /// What a live pod's VLAN name and table carry that is not its: a `vlan.eth.N` owned by another container than
+    /// <paramref name="live"/>'s (its <see cref="BranchPlumbing.ContainerId"/>, when known), and rules of our shapes into its
+    /// table (prio 10 `iif`, prio 1536 `from IP/32`) that the pod has in neither mode, with the prio-512 rule of such
+    /// an address unless a live pod holds it. <paramref name="who"/> names the pod in the reasons.
+    /// </summary>
+    public static IEnumerable<Leftover> Strays(IHostKernel node, BranchPlumbing live, string who, IReadOnlySet<IPAddress> liveIps)
+    {
+        ArgumentNullException.ThrowIfNull(node);
+        ArgumentNullException.ThrowIfNull(live);
+        ArgumentNullException.ThrowIfNull(liveIps);
+        if (node.Link(live.VlanLink) is { Alias.Length: > 0 } vlan && live.ContainerId is { Length: > 0 } owner && owner != vlan.Alias)
+        {
+            yield return new Leftover($"owner {vlan.Alias} is not {who}'s live sandbox {owner}") { Link = vlan };
+        }
+
+        var its = live.Rules.Concat(live.OtherModeRules).ToList();
+        var strayIps = new HashSet<IPAddress>();
+        foreach (var rule in node.Rules.Where(r => r.Table == live.Table && r.Action == RuleAction.ToTable && !its.Any(w => BranchPlumbingComparison.IsRule(r, w))))
+        {
+            var why = rule switch
+            {
+                { Priority: BranchKernelLayout.StrictRulePriority, IifName: { } iif } => $"iif {iif} is not {who}'s",
+                { Priority: BranchKernelLayout.StandardFromPodPriority, From: { PrefixLength: 32 } from } => $"{from.BaseAddress} is not {who}'s address",
+                _ => null,
+            };
+            if (why is not null)
+            {
+                if (rule.From is { } stray)
+                {
+                    strayIps.Add(stray.BaseAddress);
+                }
+
+                yield return new Leftover(why) { Rule = rule };
+            }
+        }
+
+        foreach (var rule in node.Rules.Where(r => r is { Priority: BranchKernelLayout.StandardToPodPriority, Table: RouteTables.Main, To.PrefixLength: 32 }
+                     && strayIps.Contains(r.To!.Value.BaseAddress) && !liveIps.Contains(r.To.Value.BaseAddress)))
+        {
+            yield return new Leftover($"its pair {BranchKernelLayout.StandardFromPodPriority} rule has no live owner") { Rule = rule };
+        }
+    }
+
     private static IEnumerable<Leftover> Rules(IHostKernel node, List<Owner> owners, IReadOnlySet<IPAddress>? liveIps)
     {
         var byTable = owners.SelectMany(o => o.Tables.Select(t => (t, o))).DistinctBy(p => p.t).ToDictionary(p => p.t, p => p.o);

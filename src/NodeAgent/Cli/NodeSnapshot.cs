@@ -123,15 +123,7 @@ internal sealed class NodeSnapshot : IHostKernel
     }
 
     /// <summary>The enforcing mode a table's rules show: prio-10 rules mean strict, prio-1536 standard.</summary>
-    public EnforcingMode? ModeOfTable(uint table)
-    {
-        if (Rules.Any(r => r.Table == table && r.Priority == BranchKernelLayout.StrictRulePriority))
-        {
-            return EnforcingMode.Strict;
-        }
-
-        return Rules.Any(r => r.Table == table && r.Priority == BranchKernelLayout.StandardFromPodPriority) ? EnforcingMode.Standard : null;
-    }
+    public EnforcingMode? ModeOfTable(uint table) => BranchKernelLayout.ModeOfTable(Rules, table);
 
     /// <summary>The node's mode and where it came from: the installed conflist, else the rules present, else the
     /// CNI's default (strict).</summary>

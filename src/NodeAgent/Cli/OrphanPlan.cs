@@ -12,6 +12,14 @@ internal sealed record Orphan(string Kind, string Object, string Reason)
     public Rule? Rule { get; init; }
 
     public Route? Route { get; init; }
+
+    /// <summary>A leftover as the debug commands print it, device names from the snapshot.</summary>
+    public static Func<Leftover, Orphan> Of(NodeSnapshot node) => l => l switch
+    {
+        { Rule: { } rule } => new Orphan("rule", KernelText.Rule(rule), l.Why) { Rule = rule },
+        { Link: { } link } => new Orphan("link", KernelText.Link(link), l.Why) { Link = link },
+        _ => new Orphan("route", KernelText.Route(l.Route!, node), l.Why + (l.GoesWith is { } with ? $"; goes with {with}" : "")) { Route = l.Route },
+    };
 }
 
 /// <summary>
@@ -40,61 +48,18 @@ internal static class OrphanPlan
             .OfType<int>().Where(vlan => !live.ContainsKey(vlan)).Distinct().Order();
         var gone = shown.Select(vlan => new GoneBranch(DeadVlan(node, vlan)) { VlanIds = [vlan] });
         var liveIps = live.Values.Select(p => p.Branch!.PrivateIp).ToHashSet();
-        var plan = BranchLeftovers.Plan(node, gone, node.VlanLink, TableSweep.EveryRoute, liveIps).Select(l => l switch
-        {
-            { Rule: { } rule } => new Orphan("rule", KernelText.Rule(rule), l.Why) { Rule = rule },
-            { Link: { } link } => new Orphan("link", KernelText.Link(link), l.Why) { Link = link },
-            _ => new Orphan("route", KernelText.Route(l.Route!, node), l.Why + (l.GoesWith is { } with ? $"; goes with {with}" : "")) { Route = l.Route },
-        });
-        return [.. plan.Concat(Strays(node, live)).OrderBy(o => o.Kind switch { "rule" => 0, "link" => 1, _ => 2 })];
+        var plan = BranchLeftovers.Plan(node, gone, node.VlanLink, TableSweep.EveryRoute, liveIps).Select(Orphan.Of(node));
+        return [.. plan.Concat(Strays(node, live, liveIps)).OrderBy(o => o.Kind switch { "rule" => 0, "link" => 1, _ => 2 })];
     }
 
-    /// <summary>What a live VLAN's table or name carries that is not its live pod's.</summary>
-    private static IEnumerable<Orphan> Strays(NodeSnapshot node, Dictionary<int, RecordedPod> live)
-    {
-        foreach (var link in node.VlanLinks)
+    /// <summary>What a live VLAN's name or table carries that is not its live pod's (the pod as its record and its veth's
+    /// owner say).</summary>
+    private static IEnumerable<Orphan> Strays(NodeSnapshot node, Dictionary<int, RecordedPod> live, HashSet<IPAddress> liveIps) =>
+        live.Values.SelectMany(pod => BranchLeftovers.Strays(node, new BranchPlumbing
         {
-            if (live.TryGetValue(BranchKernelLayout.VlanIdOf(link.Name)!.Value, out var pod) && !string.IsNullOrEmpty(link.Alias)
-                && node.Link(pod.HostVeth)?.Alias is { Length: > 0 } owner && owner != link.Alias)
-            {
-                yield return new Orphan("link", KernelText.Link(link), $"owner {link.Alias} is not {pod.Display}'s live sandbox {owner}") { Link = link };
-            }
-        }
-
-        var strayIps = new HashSet<IPAddress>();
-        foreach (var rule in node.Rules)
-        {
-            if (BranchKernelLayout.VlanIdOfTable(rule.Table) is not { } vlan || rule.Action != RuleAction.ToTable || !live.TryGetValue(vlan, out var pod))
-            {
-                continue;
-            }
-
-            var reason = rule switch
-            {
-                { Priority: BranchKernelLayout.StrictRulePriority, IifName: { } iif } when iif != BranchKernelLayout.VlanLinkName(vlan) && iif != pod.HostVeth
-                    => $"iif {iif} is not {pod.Display}'s",
-                { Priority: BranchKernelLayout.StandardFromPodPriority, From: { PrefixLength: 32 } from } when !from.BaseAddress.Equals(pod.Branch!.PrivateIp)
-                    => $"{from.BaseAddress} is not {pod.Display}'s address",
-                _ => null,
-            };
-            if (reason is not null)
-            {
-                if (rule.From is { } stray)
-                {
-                    strayIps.Add(stray.BaseAddress);
-                }
-
-                yield return new Orphan("rule", KernelText.Rule(rule), reason) { Rule = rule };
-            }
-        }
-
-        var liveIps = live.Values.Select(p => p.Branch!.PrivateIp).ToHashSet();
-        foreach (var rule in node.Rules.Where(r => r.Priority == BranchKernelLayout.StandardToPodPriority && r.Table == RouteTables.Main
-                     && r.To is { PrefixLength: 32 } to && strayIps.Contains(to.BaseAddress) && !liveIps.Contains(to.BaseAddress)))
-        {
-            yield return new Orphan("rule", KernelText.Rule(rule), $"its pair {BranchKernelLayout.StandardFromPodPriority} rule has no live owner") { Rule = rule };
-        }
-    }
+            ContainerId = node.Link(pod.HostVeth)?.Alias, HostVeth = pod.HostVeth!, VlanId = pod.VlanId!.Value, PodIp = pod.Branch!.PrivateIp,
+            Mode = EnforcingMode.Strict,
+        }, pod.Display, liveIps)).Select(Orphan.Of(node));
 
     private static string DeadVlan(NodeSnapshot node, int vlan) =>
         node.Pods.FirstOrDefault(p => p.VlanId == vlan) is { } pod

@@ -108,6 +108,33 @@ public sealed class BranchLeftoversTests
         Assert.All(plan, l => Assert.Equal("no record has VLAN 7", l.Why));
     }
 
+    [Theory]
+    [InlineData("strict")]
+    [InlineData("standard")]
+    public void A_live_pods_strays_are_what_its_table_and_name_carry_that_it_has_in_neither_mode(string modeName)
+    {
+        var live = Gone with { Mode = BranchPlumbingModelTests.ModeOf(modeName) };
+        var kernel = RecordedKernel.Of(live);
+        var iif = new Rule { Priority = BranchKernelLayout.StrictRulePriority, IifName = "eth9", Table = live.Table };
+        var from = new Rule { Priority = BranchKernelLayout.StandardFromPodPriority, From = new IPNetwork(IPAddress.Parse("10.77.0.99"), 32), Table = live.Table };
+        var pair = new Rule { Priority = BranchKernelLayout.StandardToPodPriority, To = new IPNetwork(IPAddress.Parse("10.77.0.99"), 32), Table = RouteTables.Main };
+        var held = new Rule { Priority = BranchKernelLayout.StandardFromPodPriority, From = new IPNetwork(IPAddress.Parse("10.77.0.98"), 32), Table = live.Table };
+        var heldPair = new Rule { Priority = BranchKernelLayout.StandardToPodPriority, To = new IPNetwork(IPAddress.Parse("10.77.0.98"), 32), Table = RouteTables.Main };
+        var elsewhere = new Rule { Priority = 300, IifName = "eth9", Table = live.Table };
+        kernel.RuleList.AddRange([iif, from, pair, held, heldPair, elsewhere]);
+        // Both modes' own rules are the pod's (the other mode's are `verify`'s to name, not garbage).
+        kernel.RuleList.AddRange(live.OtherModeRules);
+        var at = kernel.Links.FindIndex(l => l.Name == live.VlanLink);
+        kernel.Links[at] = kernel.Links[at] with { Alias = "ctr-old" };
+
+        var strays = BranchLeftovers.Strays(kernel, live, "default/green", new HashSet<IPAddress> { IPAddress.Parse("10.77.0.98") }).ToList();
+
+        Assert.Equal(ByPriority([iif, from, held, pair]), RulesOf(strays));
+        Assert.Equal("iif eth9 is not default/green's", strays.Single(l => l.Rule == iif).Why);
+        Assert.Equal("10.77.0.99 is not default/green's address", strays.Single(l => l.Rule == from).Why);
+        Assert.Equal("owner ctr-old is not default/green's live sandbox ctr-a", strays.Single(l => l.Link is not null).Why);
+    }
+
     private static List<Rule> ByPriority(IEnumerable<Rule> rules) => [.. rules.OrderBy(r => r.Priority).ThenBy(r => r.IifName, StringComparer.Ordinal)];
 
     private static List<Rule> RulesOf(IReadOnlyList<Leftover> plan) => ByPriority(plan.Select(l => l.Rule).OfType<Rule>());
