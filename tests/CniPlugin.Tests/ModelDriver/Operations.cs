@@ -99,9 +99,10 @@ internal sealed class SequenceGenerator(Random random, IReadOnlyList<PodSpec> po
             var kind = random.Next(100) switch { < 30 => OpKind.Add, < 55 => OpKind.Del, < 82 => OpKind.Check, < 90 => OpKind.DelStale, _ => OpKind.Gc };
             if (kind == OpKind.Gc)
             {
-                if (!gc && Gc(used) is { } collect)
+                if (!gc)
                 {
                     gc = true;
+                    var collect = Gc(used);
                     ops.Add(collect);
                     used.UnionWith(collect.Victims!);
                 }
@@ -127,11 +128,11 @@ internal sealed class SequenceGenerator(Random random, IReadOnlyList<PodSpec> po
 
     private bool Allowed(OpKind kind, int pod) => (kind, state[pod]) switch
     {
-        (_, Predicted.Unknown) => kind is OpKind.Del or OpKind.DelStale,
+        (OpKind.DelStale, _) => sandboxes[pod] >= 2,
+        (_, Predicted.Unknown) => kind == OpKind.Del,
         (OpKind.Add, var s) => s is Predicted.NeverAdded or Predicted.Gone,
         (OpKind.Del, var s) => s == Predicted.Live || (s == Predicted.Gone && random.Next(3) == 0),
         (OpKind.Check, var s) => pods[pod - 1].Checkable && (s == Predicted.Live || (s == Predicted.Gone && random.Next(3) == 0)),
-        (OpKind.DelStale, _) => sandboxes[pod] >= 2,
         _ => false,
     };
 
@@ -148,7 +149,8 @@ internal sealed class SequenceGenerator(Random random, IReadOnlyList<PodSpec> po
         };
     }
 
-    private Op? Gc(HashSet<int> used)
+    /// <summary>A GC whose valid attachments leave out about a third of the live pods not otherwise in the batch.</summary>
+    private Op Gc(HashSet<int> used)
     {
         var candidates = Enumerable.Range(1, pods.Count).Where(p => state[p] == Predicted.Live && !used.Contains(p)).ToList();
         var victims = candidates.Where(_ => random.Next(3) == 0).ToList();

@@ -36,13 +36,20 @@ internal sealed class RunTally
 
     public int GcRemoved { get; set; }
 
+    /// <summary>Calls of the sequence whose precondition did not hold when they ran: none in a drawn sequence (the
+    /// generator follows the same state), some in a shortened replay.</summary>
+    public int Skipped { get; set; }
+
+    /// <summary>The DELs of the end, of the sandboxes still live after the sequence.</summary>
+    public int FinalDels { get; set; }
+
     public TimeSpan CallTime { get; set; }
 
     public void Count(string what) => Calls[what] = Calls.GetValueOrDefault(what) + 1;
 
     public override string ToString() =>
         string.Join(" ", Calls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")) +
-        $" gc-removed={GcRemoved} concurrent-batches={ConcurrentBatches} most-at-once={MostAtOnce} same-pod-races={SamePodRaces}" +
+        $" gc-removed={GcRemoved} skipped={Skipped} final-dels={FinalDels} concurrent-batches={ConcurrentBatches} most-at-once={MostAtOnce} same-pod-races={SamePodRaces}" +
         $" add||del-lock-order: del-first={DelFirst} add-first={AddFirst}" +
         $" mean-call={CallTime.TotalMilliseconds / Math.Max(1, Calls.Values.Sum()):0}ms";
 }
@@ -94,6 +101,15 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
     private async Task<string?> StepAsync(Node node, Batch batch)
     {
         var planned = Plan(node, batch);
+        if (batch.Number == 0)
+        {
+            tally.FinalDels += planned.Count;
+        }
+        else
+        {
+            tally.Skipped += batch.Ops.Count - planned.Count;
+        }
+
         if (planned.Count == 0)
         {
             return null;
