@@ -28,7 +28,7 @@ public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
             export HOME=/tmp DOTNET_CLI_HOME=/tmp DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
             {seed}dotnet exec '{driver}' run '{binary}' {Operations}
             echo "run exit $?"
-            dotnet exec '{driver}' run '{binary}' 40 selftest
+            env -u BRANCH_ENI_R2_SEED dotnet exec '{driver}' run '{binary}' 40 selftest
             echo "selftest exit $?"
             """;
         var result = await BranchEni.Testing.MicroVm.RunAsync(new MicroVmJob(script) { Timeout = TimeSpan.FromSeconds(900) });
@@ -47,6 +47,20 @@ public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
         // One check per batch that ran plus the final one: the property was looked at far more often than once.
         Assert.True(int.Parse(pass.Groups["checks"].Value, System.Globalization.CultureInfo.InvariantCulture) >= Operations / 4, pass.Value);
         Assert.Contains("run exit 0", output, StringComparison.Ordinal);
+        // What was exercised: both modes, calls that must fail, GC removing pods, four processes at once, calls racing on
+        // one pod with the node lock ordering ADD || DEL; and every drawn call ran (none skipped as impossible).
+        var exercised = ExercisedLine().Match(output);
+        Assert.True(exercised.Success, $"no summary of what ran:\n{output}");
+        var tally = exercised.Value;
+        foreach (var kind in new[] { "ADD-strict", "ADD-standard", "DEL-strict", "DEL-standard", "CHECK-strict", "CHECK-standard", "GC", "gc-removed" })
+        {
+            Assert.Matches($@" {kind}=[1-9]", tally);
+        }
+
+        Assert.Matches(@"CHECK-\w+-must-fail=[1-9]", tally);
+        Assert.Contains(" skipped=0 ", tally, StringComparison.Ordinal);
+        Assert.Contains(" most-at-once=4 ", tally, StringComparison.Ordinal);
+        Assert.Matches(@" same-pod-races=[1-9]", tally);
 
         // The self-test: the checker fails on the deleted rule, prints the seed, and shrinks to ADD, removal, ADD.
         Assert.Contains("selftest exit 0", output, StringComparison.Ordinal);
@@ -62,6 +76,9 @@ public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
 
     [GeneratedRegex(@"^R2 PASS seed=\d+ ops=(?<ops>\d+) batches=\d+ calls=\d+ checks=(?<checks>\d+) elapsed=[\d.]+s ops/s=[\d.]+$", RegexOptions.Multiline)]
     private static partial Regex PassLine();
+
+    [GeneratedRegex(@"^R2 exercised: .*$", RegexOptions.Multiline)]
+    private static partial Regex ExercisedLine();
 
     [GeneratedRegex(@"^R2 SELFTEST SHRUNK seed=\d+ to (?<calls>\d+) calls in \d+ replays:$", RegexOptions.Multiline)]
     private static partial Regex ShrunkLine();
