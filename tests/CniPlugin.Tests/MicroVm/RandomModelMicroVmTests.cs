@@ -10,14 +10,15 @@ namespace BranchEni.Cni.Tests.MicroVm;
 /// in play), both enforcing modes, every CNI version, metadata access Allowed, Denied and absent, and after every batch
 /// compares the node with the union of the live sandboxes' BranchPlumbing models; at the end it deletes everything
 /// and nothing may be left. A failure prints its seed (BRANCH_ENI_R2_SEED reproduces it) and a shrunk sequence. The
-/// same boot runs the driver's self-test: a rule deleted behind the plugin's back must be caught and shrunk.
+/// same boot runs the driver's self-tests: a rule deleted and a route added behind the plugin's back must each be
+/// caught and shrunk.
 /// </summary>
 public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
 {
     private const int Operations = 1000;
 
     [Fact]
-    public async Task AThousandRandomCallsKeepTheNodeEqualToTheLiveModelsAndAFaultIsCaughtAndShrunk()
+    public async Task AThousandRandomCallsKeepTheNodeEqualToTheLiveModelsAndInjectedFaultsAreCaughtAndShrunk()
     {
         var binary = RepoPaths.RequireCniBinary();
         var driver = DriverPath();
@@ -28,8 +29,10 @@ public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
             export HOME=/tmp DOTNET_CLI_HOME=/tmp DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
             {seed}dotnet exec '{driver}' run '{binary}' {Operations}
             echo "run exit $?"
-            env -u BRANCH_ENI_R2_SEED dotnet exec '{driver}' run '{binary}' 40 selftest
-            echo "selftest exit $?"
+            for fault in missing extra; do
+              env -u BRANCH_ENI_R2_SEED dotnet exec '{driver}' run '{binary}' 40 selftest $fault
+              echo "selftest $fault exit $?"
+            done
             """;
         var result = await BranchEni.Testing.MicroVm.RunAsync(new MicroVmJob(script) { Timeout = TimeSpan.FromSeconds(900) });
         result.EnsureSuccess();
@@ -62,16 +65,26 @@ public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
         Assert.Contains(" most-at-once=4 ", tally, StringComparison.Ordinal);
         Assert.Matches(@" same-pod-races=[1-9]", tally);
 
-        // The self-test: the checker fails on the deleted rule, prints the seed, and shrinks to ADD, removal, ADD.
-        Assert.Contains("selftest exit 0", output, StringComparison.Ordinal);
-        Assert.Matches(@"R2 SELFTEST FAIL seed=\d+ at batch \d+ .*: the node is not the union of the live models:", output);
-        Assert.Contains("\nSEED=", output, StringComparison.Ordinal);
-        var shrunk = ShrunkLine().Match(output);
-        Assert.True(shrunk.Success, $"the self-test did not shrink:\n{output}");
-        Assert.Equal("3", shrunk.Groups["calls"].Value);
-        var shortest = output[shrunk.Index..];
-        Assert.Matches(@"shortest failure: the node is not the union of the live models:\n\s+r2-p\d+-g\d+: rule prio \d+ .* is missing", shortest);
-        Assert.Contains("FAULT: deleted rule prio", shortest, StringComparison.Ordinal);
+        // The self-tests: the checker fails on an object missing and on one too many, prints the seed, and shrinks to
+        // the calls that show it: ADD, removal, ADD (the rule dropped after a second ADD), and a lone ADD (the route put
+        // back after the first removal, which the run's closing DEL of everything makes).
+        foreach (var (fault, calls, problem, injected) in new[]
+        {
+            ("MISSING", 3, @"r2-p\d+-g\d+: rule prio \d+ .* is missing", "FAULT: deleted rule prio"),
+            ("EXTRA", 1, @"extra route unreachable 169\.254\.169\.254/32 table \d+ that no live sandbox has", "FAULT: put unreachable 169.254.169.254/32"),
+        })
+        {
+            Assert.Contains($"selftest {fault.ToLowerInvariant()} exit 0", output, StringComparison.Ordinal);
+            Assert.Matches($@"R2 SELFTEST-{fault} FAIL seed=\d+ at batch \d+ .*: the node is not the union of the live models:\n\s+{problem}", output);
+            var shrunk = new Regex($@"^R2 SELFTEST-{fault} SHRUNK seed=\d+ to (?<calls>\d+) calls in \d+ replays:$", RegexOptions.Multiline).Match(output);
+            Assert.True(shrunk.Success, $"the {fault} self-test did not shrink:\n{output}");
+            Assert.Equal(calls, int.Parse(shrunk.Groups["calls"].Value, System.Globalization.CultureInfo.InvariantCulture));
+            var shortest = output[shrunk.Index..];
+            Assert.Matches($@"shortest failure: (at the final DEL of everything: )?the node is not the union of the live models:\n\s+{problem}", shortest);
+            Assert.Contains(injected, shortest, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("\nSEED=18\n", output, StringComparison.Ordinal);
     }
 
     [GeneratedRegex(@"^R2 PASS seed=\d+ ops=(?<ops>\d+) batches=\d+ calls=\d+ checks=(?<checks>\d+) elapsed=[\d.]+s ops/s=[\d.]+$", RegexOptions.Multiline)]
@@ -79,9 +92,6 @@ public sealed partial class RandomModelMicroVmTests(ITestOutputHelper log)
 
     [GeneratedRegex(@"^R2 exercised: .*$", RegexOptions.Multiline)]
     private static partial Regex ExercisedLine();
-
-    [GeneratedRegex(@"^R2 SELFTEST SHRUNK seed=\d+ to (?<calls>\d+) calls in \d+ replays:$", RegexOptions.Multiline)]
-    private static partial Regex ShrunkLine();
 
     /// <summary>The driver is built beside the tests in the same configuration (ModelDriver/bin/CONFIG/net10.0).</summary>
     private static string DriverPath()

@@ -4,21 +4,31 @@ using BranchEni.Cni.ModelDriver;
 
 // R2 (issue 18): seeded random ADD/DEL/CHECK/GC against the published plugin, the kernel compared with the union of the
 // live models after every batch. Runs as root inside the micro-VM.
-//   run BINARY OPS [selftest]
-// The seed is BRANCH_ENI_R2_SEED (default 18), printed first. `selftest` deletes a rule behind the plugin's back after a
-// pod's second ADD: the run must fail and shrink to the three calls that show it.
-// Prints "R2 PASS seed=.. ops=.." or "R2 FAIL", "SEED=..", the failing sequence and the shrunk one; exit 0 on PASS.
-if (args is not ["run", var binary, var opsText, .. var rest] || rest is not ([] or ["selftest"]))
+//   run BINARY OPS [selftest missing|extra]
+// The seed is BRANCH_ENI_R2_SEED (default 18), printed first. `selftest missing` deletes a rule behind the plugin's back
+// after a pod's second ADD, `selftest extra` puts a route back into a table after the first removal of a sandbox: the
+// run must fail and shrink to the calls that show it (ADD, removal, ADD; a lone ADD, whose removal is the closing DEL).
+// Prints "R2 PASS seed=.. ops=.." or "R2 FAIL", "SEED=..", the failing sequence and the shrunk one; exit 0 on PASS
+// (a self-test: on FAIL).
+var fault = args switch
 {
-    Console.Error.WriteLine("usage: run BINARY OPS [selftest]");
+    ["run", _, _] => Fault.None,
+    ["run", _, _, "selftest", "missing"] => Fault.DropRuleOnSecondAdd,
+    ["run", _, _, "selftest", "extra"] => Fault.LeaveRouteOnFirstRemoval,
+    _ => (Fault?)null,
+};
+if (fault is null)
+{
+    Console.Error.WriteLine("usage: run BINARY OPS [selftest missing|extra]");
     return 2;
 }
 
+var (binary, opsText) = (args[1], args[2]);
+
 var seed = Environment.GetEnvironmentVariable("BRANCH_ENI_R2_SEED") is { Length: > 0 } s ? int.Parse(s, CultureInfo.InvariantCulture) : 18;
 var operations = int.Parse(opsText, CultureInfo.InvariantCulture);
-var selfTest = rest is ["selftest"];
-var fault = selfTest ? Fault.DropRuleOnSecondAdd : Fault.None;
-var label = selfTest ? "R2 SELFTEST" : "R2";
+var selfTest = fault != Fault.None;
+var label = selfTest ? $"R2 SELFTEST-{args[4].ToUpperInvariant()}" : "R2";
 Console.WriteLine($"{label} SEED={seed} ops={operations}");
 
 var random = new Random(seed);
@@ -30,7 +40,7 @@ foreach (var pod in pods)
 }
 
 var clock = Stopwatch.StartNew();
-var outcome = await new SequenceRun(binary, pods, fault).ExecuteAsync(batches);
+var outcome = await new SequenceRun(binary, pods, fault.Value).ExecuteAsync(batches);
 var elapsed = clock.Elapsed.TotalSeconds;
 if (outcome.Failure is null)
 {
@@ -50,7 +60,7 @@ foreach (var line in outcome.History)
 }
 
 var budget = TimeSpan.FromSeconds(selfTest ? 90 : 180);
-var shrinker = new Shrinker(sequence => new SequenceRun(binary, pods, fault).ExecuteAsync(sequence), budget, Console.Out);
+var shrinker = new Shrinker(sequence => new SequenceRun(binary, pods, fault.Value).ExecuteAsync(sequence), budget, Console.Out);
 var (shortest, shortOutcome) = await shrinker.ShrinkAsync(batches, outcome);
 var calls = shortest.Sum(b => b.Ops.Count);
 Console.WriteLine($"{label} SHRUNK seed={seed} to {calls} calls in {shrinker.Replays} replays:");

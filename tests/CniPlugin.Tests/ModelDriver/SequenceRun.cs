@@ -11,8 +11,12 @@ internal enum Fault
 {
     None,
 
-    /// <summary>After a pod's second successful ADD of the run, delete the first rule of its model.</summary>
+    /// <summary>After a pod's second successful ADD of the run, delete the first rule of its model: an object missing.</summary>
     DropRuleOnSecondAdd,
+
+    /// <summary>After the run's first removal of a live sandbox (DEL or GC), put a route back into its table: an object
+    /// beyond the live models.</summary>
+    LeaveRouteOnFirstRemoval,
 }
 
 /// <summary>What running a sequence came to: the first failure (null: none), and what ran.</summary>
@@ -66,6 +70,7 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
     private readonly PodState[] state = pods.Select(_ => new PodState()).ToArray();
     private readonly List<string> history = [];
     private readonly RunTally tally = new();
+    private bool removedOnce;
     private int calls;
     private int checks;
 
@@ -128,6 +133,7 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
             }
         }
 
+        var liveBefore = state.Select(p => p.Live).ToArray();
         var order = Apply(planned, answers, snapshot);
         history.Add($"{batch.Number.ToString(CultureInfo.InvariantCulture)}: {string.Join(" || ", planned)}{order}");
         if (problems.Count > 0)
@@ -135,15 +141,8 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
             return "wrong answer:\n  " + string.Join("\n  ", problems);
         }
 
-        if (fault == Fault.DropRuleOnSecondAdd)
+        if (fault != Fault.None && InjectFault(node, planned, Enumerable.Range(1, pods.Count).Where(p => liveBefore[p - 1] && !state[p - 1].Live)))
         {
-            foreach (var call in planned.Where(c => c.Op.Kind == OpKind.Add && state[c.Op.Pod - 1].SuccessfulAdds == 2 && state[c.Op.Pod - 1].Live))
-            {
-                var rule = Model(call.Op.Pod).Rules[0];
-                node.Handle.DeleteRule(rule);
-                history.Add($"   FAULT: deleted {PlumbingText.Rule(rule)} behind the plugin's back");
-            }
-
             snapshot = new NodeSnapshot(node.Handle);
         }
 
@@ -156,6 +155,31 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
 
         checks++;
         return differences.Count > 0 ? "the node is not the union of the live models:\n  " + string.Join("\n  ", differences) : null;
+    }
+
+    /// <summary>The self-test's change behind the plugin's back; true when it made one.</summary>
+    private bool InjectFault(Node node, List<Call> planned, IEnumerable<int> removed)
+    {
+        var injected = false;
+        if (fault == Fault.DropRuleOnSecondAdd)
+        {
+            foreach (var call in planned.Where(c => c.Op.Kind == OpKind.Add && state[c.Op.Pod - 1].SuccessfulAdds == 2 && state[c.Op.Pod - 1].Live))
+            {
+                var rule = Model(call.Op.Pod).Rules[0];
+                node.Handle.DeleteRule(rule);
+                history.Add($"   FAULT: deleted {PlumbingText.Rule(rule)} behind the plugin's back");
+                injected = true;
+            }
+        }
+        else if (fault == Fault.LeaveRouteOnFirstRemoval && !removedOnce && removed.FirstOrDefault() is var pod and > 0)
+        {
+            var route = BranchPlumbing.DenyRouteOf(BranchKernelLayout.TableOf(pods[pod - 1].VlanId));
+            node.Handle.AddRoute(route);
+            history.Add($"   FAULT: put unreachable {route.Destination} table {route.Table} of p{pod} back behind the plugin's back");
+            removedOnce = injected = true;
+        }
+
+        return injected;
     }
 
     private List<Call> Plan(Node node, Batch batch)
