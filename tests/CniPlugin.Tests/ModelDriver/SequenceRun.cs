@@ -6,58 +6,6 @@ using BranchEni.Netlink;
 
 namespace BranchEni.Cni.ModelDriver;
 
-/// <summary>Something done to the kernel behind the plugin's back, to prove the checker fails (the self-test).</summary>
-internal enum Fault
-{
-    None,
-
-    /// <summary>After a pod's second successful ADD of the run, delete the first rule of its model: an object missing.</summary>
-    DropRuleOnSecondAdd,
-
-    /// <summary>After the run's first removal of a live sandbox (DEL or GC), put a route back into its table: an object
-    /// beyond the live models.</summary>
-    LeaveRouteOnFirstRemoval,
-}
-
-/// <summary>What running a sequence came to: the first failure (null: none), and what ran.</summary>
-internal sealed record RunOutcome(string? Failure, int FailedBatch, int Calls, int Checks, IReadOnlyList<string> History, RunTally Tally);
-
-/// <summary>What the run exercised, for the summary: calls by kind and answer, concurrency, and which way the node
-/// lock ordered the ADD || DEL races.</summary>
-internal sealed class RunTally
-{
-    public Dictionary<string, int> Calls { get; } = [];
-
-    public int ConcurrentBatches { get; set; }
-
-    public int MostAtOnce { get; set; }
-
-    public int SamePodRaces { get; set; }
-
-    public int DelFirst { get; set; }
-
-    public int AddFirst { get; set; }
-
-    public int GcRemoved { get; set; }
-
-    /// <summary>Calls of the sequence whose precondition did not hold when they ran: none in a drawn sequence (the
-    /// generator follows the same state), some in a shortened replay.</summary>
-    public int Skipped { get; set; }
-
-    /// <summary>The DELs of the end, of the sandboxes still live after the sequence.</summary>
-    public int FinalDels { get; set; }
-
-    public TimeSpan CallTime { get; set; }
-
-    public void Count(string what) => Calls[what] = Calls.GetValueOrDefault(what) + 1;
-
-    public override string ToString() =>
-        string.Join(" ", Calls.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key}={c.Value}")) +
-        $" gc-removed={GcRemoved} skipped={Skipped} final-dels={FinalDels} concurrent-batches={ConcurrentBatches} most-at-once={MostAtOnce} same-pod-races={SamePodRaces}" +
-        $" add||del-lock-order: del-first={DelFirst} add-first={AddFirst}" +
-        $" mean-call={CallTime.TotalMilliseconds / Math.Max(1, Calls.Values.Sum()):0}ms";
-}
-
 /// <summary>
 /// Runs a sequence of batches on a fresh <see cref="Node"/> and checks after every batch: each call's answer is the
 /// legal one, and the node is exactly the union of the live sandboxes' models (<see cref="UnionCheck"/>), with the pod
@@ -184,7 +132,7 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
 
     private List<Call> Plan(Node node, Batch batch)
     {
-        var calls = new List<Call>();
+        var planned = new List<Call>();
         var added = new HashSet<int>();
         // GC last: the pods ADDed beside it are among its valid attachments under their new sandbox ids.
         foreach (var op in batch.Ops.OrderBy(o => o.Kind == OpKind.Gc))
@@ -196,20 +144,20 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
                 case OpKind.Add when !pod!.Live:
                     pod.Sandboxes.Add(new Sandbox(spec!.ContainerId(pod.Sandboxes.Count + 1)));
                     added.Add(op.Pod);
-                    calls.Add(new Call(op, spec, "ADD", pod.Newest!.Id, node.Config(spec.CniVersion, spec.Mode.ConfigName()), Expect.Success, [op.Pod]));
+                    planned.Add(new Call(op, spec, "ADD", pod.Newest!.Id, node.Config(spec.CniVersion, spec.Mode.ConfigName()), Expect.Success, [op.Pod]));
                     break;
                 case OpKind.Del when pod!.Newest is { } newest:
                     // DEL racing the ADD of the same sandbox has no prevResult: the runtime has no result yet.
                     var prev = op.WithPrevResult && !added.Contains(op.Pod) ? newest.Answer?.ResultJson : null;
-                    calls.Add(new Call(op, spec, "DEL", newest.Id, node.Config(spec!.CniVersion, spec.Mode.ConfigName(), prev), Expect.Success, [op.Pod]));
+                    planned.Add(new Call(op, spec, "DEL", newest.Id, node.Config(spec!.CniVersion, spec.Mode.ConfigName(), prev), Expect.Success, [op.Pod]));
                     break;
                 case OpKind.DelStale when pod!.Sandboxes.Count >= 2 && !added.Contains(op.Pod):
                     var stale = pod.Sandboxes[^2];
                     var stalePrev = op.WithPrevResult ? stale.Answer?.ResultJson : null;
-                    calls.Add(new Call(op, spec, "DEL", stale.Id, node.Config(spec!.CniVersion, spec.Mode.ConfigName(), stalePrev), Expect.Success, [op.Pod]));
+                    planned.Add(new Call(op, spec, "DEL", stale.Id, node.Config(spec!.CniVersion, spec.Mode.ConfigName(), stalePrev), Expect.Success, [op.Pod]));
                     break;
                 case OpKind.Check when spec!.Checkable && pod!.Newest?.Answer is { } answer && !added.Contains(op.Pod):
-                    calls.Add(new Call(op, spec, "CHECK", pod.Newest.Id, node.Config(spec.CniVersion, spec.Mode.ConfigName(), answer.ResultJson),
+                    planned.Add(new Call(op, spec, "CHECK", pod.Newest.Id, node.Config(spec.CniVersion, spec.Mode.ConfigName(), answer.ResultJson),
                         pod.Live ? Expect.Success : Expect.Failure, []));
                     break;
                 case OpKind.Gc:
@@ -218,12 +166,12 @@ internal sealed class SequenceRun(string binary, IReadOnlyList<PodSpec> pods, Fa
                     var valid = Enumerable.Range(1, pods.Count)
                         .Where(p => (state[p - 1].Live || added.Contains(p)) && !victims.Contains(p))
                         .Select(p => state[p - 1].Newest!.Id);
-                    calls.Add(new Call(op with { Victims = victims }, null, "GC", null, node.Config("1.1.0", "strict", null, valid.ToList()), Expect.Success, victims));
+                    planned.Add(new Call(op with { Victims = victims }, null, "GC", null, node.Config("1.1.0", "strict", null, valid.ToList()), Expect.Success, victims));
                     break;
             }
         }
 
-        return calls;
+        return planned;
     }
 
     /// <summary>Whether the answer is a legal one for the call; null when it is.</summary>
