@@ -106,21 +106,12 @@ internal static class UnionCheck
                 .FirstOrDefault(i => !matched.Contains(i) && expected[i].Route.IsMatchedBy(route, expected[i].Index), -1);
             if (at < 0)
             {
-                yield return $"extra route {Describe(route, kernel)} that no live sandbox has";
+                yield return $"extra {PlumbingText.Route(route with { Table = route.Table ?? RouteTables.Main }, i => kernel.Link(i)?.Name)} that no live sandbox has";
             }
             else
             {
                 matched.Add(at);
             }
         }
-    }
-
-    private static string Describe(Route route, NodeSnapshot kernel)
-    {
-        var text = route.Type == RouteType.Unreachable ? "unreachable " : "";
-        text += route.Destination.PrefixLength == 0 ? "default" : route.Destination.ToString();
-        text += route.Gateway is { } via ? $" via {via}" : "";
-        text += route.OutputIndex is { } o ? $" dev {kernel.Link(o)?.Name ?? o.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "";
-        return text + $" table {PlumbingText.Table(route.Table ?? RouteTables.Main)}";
     }
 }
