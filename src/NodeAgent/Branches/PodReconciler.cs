@@ -1,12 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
-using System.Text.Json;
-using BranchEni.Agent.Ec2;
 using BranchEni.Agent.Kubernetes;
-using BranchEni.Agent.Observability;
-using BranchEni.Contracts;
-using BranchEni.Kube;
 using BranchEni.Policy;
 using Serilog;
 
