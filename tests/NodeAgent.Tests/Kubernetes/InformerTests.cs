@@ -214,9 +214,10 @@ internal sealed class ScriptedApi : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stop.CancelAsync();
-        _listener.Stop();
-        await _loop;
+        // Close alone: the managed listener's Close after a Stop looks its endpoint up again and binds the port anew,
+        // which fails ("Address already in use") when another test took the port meanwhile (CI, once).
         _listener.Close();
+        await _loop;
         _stop.Dispose();
     }
 }
