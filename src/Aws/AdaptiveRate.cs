@@ -5,8 +5,9 @@ namespace BranchEni.Aws;
 /// <summary>
 /// AIMD over one action's <see cref="TokenBucket"/>, so agents that share an account's EC2 bucket without a coordinator
 /// converge near its refill rate: the local rate starts at the ceiling and grows back towards it after a cut (see
-/// <see cref="Grow"/>); when the share of recent answers that were throttles rises above
-/// <see cref="AdaptiveSettings.ThrottleTolerance"/>, the rate is cut (at most once per
+/// <see cref="Grow"/>); when this bucket's call is throttled while the share of the process's recent answers that were
+/// throttles (<see cref="Aws.ThrottleShare"/>, over every action) is above <see cref="AdaptiveSettings.ThrottleTolerance"/>,
+/// the rate is cut (at most once per
 /// <see cref="AdaptiveSettings.CutWindow"/>: a storm of in-flight throttles is one signal, as TCP cuts once per round
 /// trip) down to a floor, and the local bucket is emptied so the burst stops at once.
 /// </summary>
@@ -26,15 +27,19 @@ public sealed class AdaptiveRate
     private readonly Lock _lock = new();
     private readonly long _started;
     private long _lastGrowth;
+    private readonly ThrottleShare _share;
     private long? _lastCut;
-    private double _throttleShare;
 
-    public AdaptiveRate(TokenBucket bucket, double ceiling, AdaptiveSettings settings, Func<long>? timestamp = null)
+    /// <summary>AIMD over <paramref name="bucket"/>, never above <paramref name="ceiling"/>, judged by
+    /// <paramref name="share"/>: the process's throttle share, shared with its other buckets (null: this bucket's own);
+    /// <paramref name="timestamp"/> is the clock (Stopwatch ticks; tests inject one).</summary>
+    public AdaptiveRate(TokenBucket bucket, double ceiling, AdaptiveSettings settings, Func<long>? timestamp = null, ThrottleShare? share = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ceiling);
         _bucket = bucket;
         Ceiling = ceiling;
         _settings = settings;
+        _share = share ?? new ThrottleShare(settings.ShareSmoothing);
         _now = timestamp ?? Stopwatch.GetTimestamp;
         _started = _lastGrowth = _now();
     }
@@ -44,17 +49,8 @@ public sealed class AdaptiveRate
     /// <summary>The local refill rate now, tokens per second.</summary>
     public double Rate => _bucket.Rate;
 
-    /// <summary>The smoothed share of recent answers that were throttles, 0..1.</summary>
-    public double ThrottleShare
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _throttleShare;
-            }
-        }
-    }
+    /// <summary>The smoothed share of recent answers that were throttles, 0..1 (<see cref="Aws.ThrottleShare"/>).</summary>
+    public double ThrottleShare => _share.Value;
 
     /// <summary>A call was throttled: when recent answers are mostly throttles, cut (unless cut within the window) and
     /// empty the bucket. Returns the (old, new) rate when this throttle cut it, null otherwise.</summary>
@@ -62,9 +58,9 @@ public sealed class AdaptiveRate
     {
         lock (_lock)
         {
-            _throttleShare += _settings.ShareSmoothing * (1 - _throttleShare);
+            var share = _share.Throttled();
             var now = _now();
-            if (_throttleShare <= _settings.ThrottleTolerance)
+            if (share <= _settings.ThrottleTolerance)
             {
                 // Tolerated: neither growth nor a cut; the call is retried after its backoff.
                 return null;
@@ -90,7 +86,7 @@ public sealed class AdaptiveRate
     {
         lock (_lock)
         {
-            _throttleShare *= 1 - _settings.ShareSmoothing;
+            _share.Succeeded();
             Grow(succeeded: true);
         }
     }
@@ -169,7 +165,8 @@ public sealed record AdaptiveSettings
     /// <summary>Cut only while more than this share of recent answers are throttles (0: cut on any throttle).</summary>
     public double ThrottleTolerance { get; init; } = 0.5;
 
-    /// <summary>How much one answer moves the throttle share (an exponential average over roughly 1/this answers).</summary>
+    /// <summary>How much one answer moves the throttle share (an exponential average over roughly 1/this answers of every
+    /// action, <see cref="ThrottleShare"/>).</summary>
     public double ShareSmoothing { get; init; } = 0.1;
 
     /// <summary>Each bucket wait is stretched by up to this fraction (see <see cref="TokenBucket"/>).</summary>

@@ -21,8 +21,9 @@ public sealed record Ec2CallLimits
 
     /// <summary>
     /// AIMD on each action bucket (BRANCH_ENI_EC2_ADAPTIVE, default on); null: fixed rates. The account's bucket is
-    /// shared by every agent, so a fixed per-node rate at EC2's refill oversubscribes it N times. When most recent answers
-    /// are throttles, the local rate is halved (once per 250 ms: the answers of one storm's in-flight calls
+    /// shared by every agent, so a fixed per-node rate at EC2's refill oversubscribes it N times. When a bucket's call is
+    /// throttled while most of the process's recent answers (of every action, <see cref="ThrottleShare"/>) are throttles,
+    /// that bucket's local rate is halved (once per 250 ms: the answers of one storm's in-flight calls
     /// arrive together) and the local bucket emptied; it grows back by each success, by each second busy, and faster
     /// the longer since the last cut (<see cref="AdaptiveRate"/>). Measured in the cluster soak (20 agents, 30% of
     /// calls throttled by others): cutting on every throttle collapsed busy agents (2.7-2.9x the token-bucket floor);

@@ -20,7 +20,8 @@ public interface IEc2CallMetrics
 /// RequestLimitExceeded, a 5xx or a transport failure wait a jittered exponential delay ("full jitter") and try
 /// again, at most <see cref="Ec2CallLimits.MaxAttempts"/> times. Outcomes are counted per action. The SDK's own
 /// retries are off (MaxErrorRetry 0) so every attempt passes the bucket and is counted once. With
-/// <see cref="Ec2CallLimits.Adaptive"/> each action bucket's rate follows EC2's answers (<see cref="AdaptiveRate"/>).
+/// <see cref="Ec2CallLimits.Adaptive"/> each action bucket's rate follows EC2's answers (<see cref="AdaptiveRate"/>), judged
+/// by one throttle share over the answers of every action (<see cref="ThrottleShare"/>).
 /// </summary>
 public sealed class Ec2CallPolicy
 {
@@ -38,9 +39,16 @@ public sealed class Ec2CallPolicy
         _log = log;
         var jitter = limits.Adaptive?.WaitJitter ?? 0;
         _buckets = limits.Buckets.ToDictionary(p => p.Key, p => new TokenBucket(p.Value.Rate, p.Value.Burst, jitter: jitter), StringComparer.Ordinal);
-        _adaptive = limits.Adaptive is { } settings
-            ? _buckets.ToDictionary(p => p.Key, p => new AdaptiveRate(p.Value, limits.Buckets[p.Key].Rate, settings), StringComparer.Ordinal)
-            : new Dictionary<string, AdaptiveRate>(StringComparer.Ordinal);
+        if (limits.Adaptive is { } settings)
+        {
+            var share = new ThrottleShare(settings.ShareSmoothing);
+            _adaptive = _buckets.ToDictionary(p => p.Key, p => new AdaptiveRate(p.Value, limits.Buckets[p.Key].Rate, settings, share: share), StringComparer.Ordinal);
+        }
+        else
+        {
+            _adaptive = new Dictionary<string, AdaptiveRate>(StringComparer.Ordinal);
+        }
+
         _nodeWide = limits.NodeWide is { } n ? new TokenBucket(n.Rate, n.Burst) : null;
     }
 

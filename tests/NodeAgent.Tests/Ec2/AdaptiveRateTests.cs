@@ -69,6 +69,82 @@ public sealed class AdaptiveRateTests
     private void Advance(double seconds) => _now += (long)(seconds * Stopwatch.Frequency);
 
     [Fact]
+    public void A_bucket_that_takes_half_of_the_throttles_is_not_cut_while_the_node_answers_are_mostly_successes()
+    {
+        // The soak's slow node: its associations take every other throttle while its creations succeed. Judged by the
+        // association bucket's own answers the share hovers at one half and cuts; judged by all the node's answers
+        // (one creation per association) it stays near a third and never cuts.
+        int Cuts(bool shared)
+        {
+            var share = new ThrottleShare(new AdaptiveSettings().ShareSmoothing);
+            var mutating = new AdaptiveRate(new TokenBucket(5, 50, () => _now), 5, new AdaptiveSettings(), () => _now, shared ? share : null);
+            var create = new AdaptiveRate(new TokenBucket(5, 100, () => _now), 5, new AdaptiveSettings(), () => _now, shared ? share : null);
+            var cuts = 0;
+            for (var i = 0; i < 60; i++)
+            {
+                Advance(0.5);
+                cuts += i % 4 is 0 or 1 && mutating.Throttled() is not null ? 1 : 0; // T T S S: half throttled, in runs of two
+                if (i % 4 is 2 or 3)
+                {
+                    mutating.Succeeded();
+                    create.Succeeded();
+                }
+            }
+
+            return cuts;
+        }
+
+        Assert.True(Cuts(shared: false) > 0);
+        Assert.Equal(0, Cuts(shared: true));
+    }
+
+    [Fact]
+    public void An_action_the_account_throttles_on_its_own_is_still_cut_through_the_shared_share()
+    {
+        // Three of four association calls throttled, every creation answered: 3 throttles in 5 answers is past one half.
+        var share = new ThrottleShare(new AdaptiveSettings().ShareSmoothing);
+        var mutating = new AdaptiveRate(new TokenBucket(5, 50, () => _now), 5, new AdaptiveSettings(), () => _now, share);
+        var create = new AdaptiveRate(new TokenBucket(5, 100, () => _now), 5, new AdaptiveSettings(), () => _now, share);
+        var cuts = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            Advance(0.5);
+            if (i % 4 < 3)
+            {
+                cuts += mutating.Throttled() is null ? 0 : 1;
+            }
+            else
+            {
+                mutating.Succeeded();
+                create.Succeeded();
+            }
+        }
+
+        Assert.InRange(cuts, 3, 40);
+        Assert.InRange(share.Value, 0.5, 1);
+        Assert.Equal(5, create.Rate);
+    }
+
+    [Fact]
+    public async Task The_policy_judges_each_bucket_by_the_throttles_of_every_action_and_cuts_only_the_throttled_one()
+    {
+        Func<Task<int>> throttled = () => throw new AmazonServiceException("slow down") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable };
+        var policy = new Ec2CallPolicy(new Ec2CallLimits { MaxAttempts = 1 }, new AgentMetrics(), Serilog.Core.Logger.None);
+        for (var i = 0; i < 6; i++)
+        {
+            // 1 - 0.9^6 = 0.47: six throttles in a row stay under the tolerance.
+            await Assert.ThrowsAsync<AmazonServiceException>(() => policy.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
+        }
+
+        Assert.Equal(10, policy.Rates().Single(r => r.Bucket == "CreateTags").Rate);
+
+        // One association throttled: the share over both actions passes one half, and the association's bucket is cut.
+        await Assert.ThrowsAsync<AmazonServiceException>(() => policy.CallAsync<int>("AssociateTrunkInterface", _ => throttled(), CancellationToken.None));
+        Assert.Equal(2.5, policy.Rates().Single(r => r.Bucket == Ec2CallLimits.MutatingBucket).Rate);
+        Assert.Equal(10, policy.Rates().Single(r => r.Bucket == "CreateTags").Rate);
+    }
+
+    [Fact]
     public void A_throttle_halves_the_rate_and_empties_the_bucket_so_the_burst_stops_at_once()
     {
         var (bucket, rate) = Make();
