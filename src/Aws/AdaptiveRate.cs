@@ -25,9 +25,9 @@ public sealed class AdaptiveRate
     private readonly AdaptiveSettings _settings;
     private readonly Func<long> _now;
     private readonly Lock _lock = new();
+    private readonly ThrottleShare _share;
     private readonly long _started;
     private long _lastGrowth;
-    private readonly ThrottleShare _share;
     private long? _lastCut;
 
     /// <summary>AIMD over <paramref name="bucket"/>, never above <paramref name="ceiling"/>, judged by

@@ -20,11 +20,19 @@ public sealed class AdaptiveRateTests
 
     private long _now = 1;
 
-    private (TokenBucket Bucket, AdaptiveRate Rate) Make(double ceiling = 10, int burst = 100, AdaptiveSettings? settings = null)
+    private (TokenBucket Bucket, AdaptiveRate Rate) Make(double ceiling = 10, int burst = 100, AdaptiveSettings? settings = null, ThrottleShare? share = null)
     {
         var bucket = new TokenBucket(ceiling, burst, () => _now);
-        return (bucket, new AdaptiveRate(bucket, ceiling, settings ?? Settings, () => _now));
+        return (bucket, new AdaptiveRate(bucket, ceiling, settings ?? Settings, () => _now, share));
     }
+
+    /// <summary>One call of <paramref name="action"/> through <paramref name="policy"/>, answered RequestLimitExceeded.</summary>
+    private static Task Throttle(Ec2CallPolicy policy, string action) =>
+        Assert.ThrowsAsync<AmazonServiceException>(() => policy.CallAsync<int>(action,
+            _ => throw new AmazonServiceException("slow down") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable },
+            CancellationToken.None));
+
+    private static double RateOf(Ec2CallPolicy policy, string bucket) => policy.Rates().Single(r => r.Bucket == bucket).Rate;
 
     [Fact]
     public void Throttles_below_the_tolerance_neither_cut_nor_stop_growth()
@@ -77,8 +85,8 @@ public sealed class AdaptiveRateTests
         int Cuts(bool shared)
         {
             var share = new ThrottleShare(new AdaptiveSettings().ShareSmoothing);
-            var mutating = new AdaptiveRate(new TokenBucket(5, 50, () => _now), 5, new AdaptiveSettings(), () => _now, shared ? share : null);
-            var create = new AdaptiveRate(new TokenBucket(5, 100, () => _now), 5, new AdaptiveSettings(), () => _now, shared ? share : null);
+            var (_, mutating) = Make(5, 50, new AdaptiveSettings(), shared ? share : null);
+            var (_, create) = Make(5, 100, new AdaptiveSettings(), shared ? share : null);
             var cuts = 0;
             for (var i = 0; i < 60; i++)
             {
@@ -103,8 +111,8 @@ public sealed class AdaptiveRateTests
     {
         // Three of four association calls throttled, every creation answered: 3 throttles in 5 answers is past one half.
         var share = new ThrottleShare(new AdaptiveSettings().ShareSmoothing);
-        var mutating = new AdaptiveRate(new TokenBucket(5, 50, () => _now), 5, new AdaptiveSettings(), () => _now, share);
-        var create = new AdaptiveRate(new TokenBucket(5, 100, () => _now), 5, new AdaptiveSettings(), () => _now, share);
+        var (_, mutating) = Make(5, 50, new AdaptiveSettings(), share);
+        var (_, create) = Make(5, 100, new AdaptiveSettings(), share);
         var cuts = 0;
         for (var i = 0; i < 40; i++)
         {
@@ -128,20 +136,19 @@ public sealed class AdaptiveRateTests
     [Fact]
     public async Task The_policy_judges_each_bucket_by_the_throttles_of_every_action_and_cuts_only_the_throttled_one()
     {
-        Func<Task<int>> throttled = () => throw new AmazonServiceException("slow down") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable };
         var policy = new Ec2CallPolicy(new Ec2CallLimits { MaxAttempts = 1 }, new AgentMetrics(), Serilog.Core.Logger.None);
         for (var i = 0; i < 6; i++)
         {
             // 1 - 0.9^6 = 0.47: six throttles in a row stay under the tolerance.
-            await Assert.ThrowsAsync<AmazonServiceException>(() => policy.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
+            await Throttle(policy, "CreateTags");
         }
 
-        Assert.Equal(10, policy.Rates().Single(r => r.Bucket == "CreateTags").Rate);
+        Assert.Equal(10, RateOf(policy, "CreateTags"));
 
         // One association throttled: the share over both actions passes one half, and the association's bucket is cut.
-        await Assert.ThrowsAsync<AmazonServiceException>(() => policy.CallAsync<int>("AssociateTrunkInterface", _ => throttled(), CancellationToken.None));
-        Assert.Equal(2.5, policy.Rates().Single(r => r.Bucket == Ec2CallLimits.MutatingBucket).Rate);
-        Assert.Equal(10, policy.Rates().Single(r => r.Bucket == "CreateTags").Rate);
+        await Throttle(policy, "AssociateTrunkInterface");
+        Assert.Equal(2.5, RateOf(policy, Ec2CallLimits.MutatingBucket));
+        Assert.Equal(10, RateOf(policy, "CreateTags"));
     }
 
     [Fact]
@@ -246,20 +253,19 @@ public sealed class AdaptiveRateTests
     [Fact]
     public async Task The_policy_cuts_the_action_bucket_on_a_throttle_and_only_when_adaptive()
     {
-        Func<Task<int>> throttled = () => throw new AmazonServiceException("slow down") { ErrorCode = "RequestLimitExceeded", StatusCode = HttpStatusCode.ServiceUnavailable };
         var adaptive = new Ec2CallPolicy(new Ec2CallLimits { MaxAttempts = 1 }, new AgentMetrics(), Serilog.Core.Logger.None);
         for (var i = 0; i < 7; i++)
         {
             // Seven throttles in a row: past the default tolerance (half of recent answers).
-            await Assert.ThrowsAsync<AmazonServiceException>(() => adaptive.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
+            await Throttle(adaptive, "CreateTags");
         }
 
-        Assert.Equal(5, adaptive.Rates().Single(r => r.Bucket == "CreateTags").Rate);
-        Assert.Equal(5, adaptive.Rates().Single(r => r.Bucket == Ec2CallLimits.MutatingBucket).Rate); // other buckets untouched
+        Assert.Equal(5, RateOf(adaptive, "CreateTags"));
+        Assert.Equal(5, RateOf(adaptive, Ec2CallLimits.MutatingBucket)); // other buckets untouched
 
         var fixedRates = new Ec2CallPolicy(new Ec2CallLimits { MaxAttempts = 1, Adaptive = null }, new AgentMetrics(), Serilog.Core.Logger.None);
-        await Assert.ThrowsAsync<AmazonServiceException>(() => fixedRates.CallAsync<int>("CreateTags", _ => throttled(), CancellationToken.None));
-        Assert.Equal(10, fixedRates.Rates().Single(r => r.Bucket == "CreateTags").Rate);
+        await Throttle(fixedRates, "CreateTags");
+        Assert.Equal(10, RateOf(fixedRates, "CreateTags"));
     }
 
     [Fact]
@@ -301,6 +307,6 @@ public sealed class AdaptiveRateTests
         })));
 
         Assert.True(world.Host.Admin.CallCounts["CreateTags"].Throttled > 0);
-        Assert.All(policies, p => Assert.InRange(p.Rates().Single(r => r.Bucket == "CreateTags").Rate, 0.05, 9.99));
+        Assert.All(policies, p => Assert.InRange(RateOf(p, "CreateTags"), 0.05, 9.99));
     }
 }
